@@ -3,7 +3,9 @@
  * optional uid/gid switch, stdin from an fd or a buffer, stdout+stderr captured up to a limit,
  * and a wall-clock limit after which the whole process group is killed. The child gets only
  * fds 0-2 (everything else is closed), default signal dispositions and an empty signal mask.
- * exec_run() reaps its own child with waitpid(pid); a SIGCHLD handler must not reap it. */
+ * exec_run() reaps its own child with waitpid(pid); a SIGCHLD handler must not reap it.
+ * Without a time limit, exec_run() waits until every holder of the output pipe (including
+ * background grandchildren) has closed it; set time_limit_ms for untrusted commands. */
 #ifndef KESTREL_BASE_EXEC_H
 #define KESTREL_BASE_EXEC_H
 
