@@ -102,9 +102,15 @@ int event_watch_fd(struct event_loop *loop, int fd, int events, event_fd_fn fn, 
     struct epoll_event ev = {0};
     ev.events = ((events & EVENT_READ) ? EPOLLIN : 0) | ((events & EVENT_WRITE) ? EPOLLOUT : 0);
     ev.data.u64 = ((uint64_t)gen << 32) | (uint32_t)fd;
+    /* The table may be stale when an fd was closed without unwatching: fall back. */
     int op = w->fn ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (epoll_ctl(loop->epfd, op, fd, &ev) < 0)
-        return -1;
+    if (epoll_ctl(loop->epfd, op, fd, &ev) < 0) {
+        if (errno != ENOENT && errno != EEXIST)
+            return -1;
+        op = errno == ENOENT ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+        if (epoll_ctl(loop->epfd, op, fd, &ev) < 0)
+            return -1;
+    }
     w->fn = fn;
     w->ctx = ctx;
     w->events = events;

@@ -139,6 +139,14 @@ static void test_write_then_modify(void **state)
     close(sv[1]); /* hang-up is reported to a reader */
     assert_int_equal(event_loop_run_once(loop, 1000), 1);
     close(sv[0]);
+    /* The fd number is reused without an unwatch in between: watching it again still works. */
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    assert_int_equal(event_watch_fd(loop, sv[0], EVENT_WRITE, on_write, NULL), 0);
+    writable = 0;
+    assert_int_equal(event_loop_run_once(loop, 1000), 1);
+    assert_int_equal(writable, 1);
+    close(sv[0]);
+    close(sv[1]);
     event_loop_free(loop);
 }
 
