@@ -48,7 +48,8 @@ struct server_ops {
     int (*should_exit)(void);
     /* Optional: called once before a normal exit. */
     void (*pre_exit)(void);
-    /* Defaults when main.cf does not say otherwise: 0 means use max_use / max_idle. */
+    /* Idle seconds before exiting: 0 uses main.cf's max_idle (and max_use applies); -1 means
+     * never exit on idle or use count (long-running services such as qmgr). */
     int max_idle;
 };
 
@@ -58,8 +59,11 @@ int server_main(int argc, char **argv, const struct server_ops *ops);
 /* For services that add their own watches and timers (e.g. qmgr): the skeleton's event loop.
  * Valid after pre_init. */
 struct event_loop *server_event_loop(void);
-/* The service name (master.cf first column) and transport type (-t). */
+/* The service name (master.cf first column). */
 const char *server_service_name(void);
+/* The service's own master.cf arguments that follow the standard options (e.g. pipe's
+ * "flags=... argv=..."); *argc receives their count. */
+char **server_service_args(int *argc);
 /* Ask the skeleton to exit after the current client (e.g. a fatal configuration change). */
 void server_request_exit(void);
 

@@ -1,5 +1,5 @@
 /* attr_io: the stream side of the attribute protocol. */
-#include "service/attr_io.h"
+#include "base/attr_io.h"
 
 #include <string.h>
 

@@ -1,5 +1,5 @@
 /* attr: encoding, decoding and strict checking of attribute lists (the IPC message format). */
-#include "service/attr.h"
+#include "base/attr.h"
 
 #include "base/mem.h"
 

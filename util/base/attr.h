@@ -6,8 +6,8 @@
  * attribute count) and, in strict mode, rejects unknown or missing attributes. On connect, a
  * server first sends one list with "protocol=<service protocol name>".
  * docs/architecture.md, "IPC", is the specification. */
-#ifndef KESTREL_SERVICE_ATTR_H
-#define KESTREL_SERVICE_ATTR_H
+#ifndef KESTREL_BASE_ATTR_H
+#define KESTREL_BASE_ATTR_H
 
 #include "base/argv.h"
 #include "base/str.h"

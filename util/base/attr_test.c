@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "service/attr.h"
+#include "base/attr.h"
 
 #include <string.h>
 

@@ -1,10 +1,10 @@
-/* attr_io: sending and receiving attribute lists (service/attr.h) over a stream, with the
+/* attr_io: sending and receiving attribute lists (base/attr.h) over a stream, with the
  * receiver's limits enforced and the protocol-name handshake. */
-#ifndef KESTREL_SERVICE_ATTR_IO_H
-#define KESTREL_SERVICE_ATTR_IO_H
+#ifndef KESTREL_BASE_ATTR_IO_H
+#define KESTREL_BASE_ATTR_IO_H
 
 #include "base/stream.h"
-#include "service/attr.h"
+#include "base/attr.h"
 
 struct attr_limits {
     size_t max_line;  /* longest "name=value" line, encoded */
