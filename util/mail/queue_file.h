@@ -54,7 +54,8 @@ void queue_file_abort(struct queue_file_writer *w);
 
 struct queue_rcpt {
     char *address;  /* R/r record */
-    char *orcpt;    /* O record or NULL */
+    char *orig;     /* O record (before rewriting) or NULL */
+    char *orcpt;    /* D record (DSN ORCPT) or NULL */
     long notify;    /* N record, 0 when absent */
     off_t offset;   /* of the type byte, for marking it done */
     int done;       /* 'r' */

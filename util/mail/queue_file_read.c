@@ -17,13 +17,14 @@ enum segment { SEG_START, SEG_ENVELOPE, SEG_CONTENT, SEG_FINAL, SEG_DONE };
 struct reader_state {
     enum segment seg;
     int have_size, have_time, have_sender;
+    char *pending_orig;
     char *pending_orcpt;
     long pending_notify;
 };
 
 static const char *const legal_types[] = {
     [SEG_START] = "V",
-    [SEG_ENVELOPE] = "CTFAONRrWM",
+    [SEG_ENVELOPE] = "CTFAODNRrWM",
     [SEG_CONTENT] = "LPX",
     [SEG_FINAL] = "AE",
     [SEG_DONE] = "",
@@ -50,10 +51,12 @@ static void add_rcpt(struct queue_envelope *env, struct reader_state *st, const 
     env->rcpts = xgrow(env->rcpts, &env->rcpt_cap, env->nrcpt + 1, sizeof(*env->rcpts));
     struct queue_rcpt *r = &env->rcpts[env->nrcpt++];
     r->address = xstrndup(data->data, data->len);
+    r->orig = st->pending_orig;
     r->orcpt = st->pending_orcpt;
     r->notify = st->pending_notify;
     r->offset = at;
     r->done = type == REC_DONE;
+    st->pending_orig = NULL;
     st->pending_orcpt = NULL;
     st->pending_notify = 0;
 }
@@ -104,9 +107,14 @@ static const char *envelope_record(struct queue_envelope *env, struct reader_sta
         return NULL;
     case REC_ATTR:
         return add_attr(env, data) < 0 ? "malformed attribute record" : NULL;
-    case REC_ORCPT:
-        if (st->pending_orcpt || has_nul)
+    case REC_ORIG:
+        if (st->pending_orig || has_nul)
             return "misplaced original recipient record";
+        st->pending_orig = xstrndup(data->data, data->len);
+        return NULL;
+    case REC_DSN_ORCPT:
+        if (st->pending_orcpt || has_nul)
+            return "misplaced DSN original recipient record";
         st->pending_orcpt = xstrndup(data->data, data->len);
         return NULL;
     case REC_NOTIFY:
@@ -140,7 +148,7 @@ static const char *segment_record(struct queue_envelope *env, struct reader_stat
     case REC_CONTENT:
         if (!st->have_size || !st->have_time || !st->have_sender)
             return "envelope incomplete at start of content";
-        if (st->pending_orcpt || st->pending_notify)
+        if (st->pending_orig || st->pending_orcpt || st->pending_notify)
             return "original recipient without recipient";
         if (env->content_offset != at + 4) /* "M0:\n" */
             return "size record does not match content offset";
@@ -161,7 +169,7 @@ int queue_file_read_envelope(int fd, size_t limit, struct queue_envelope *env, s
     memset(env, 0, sizeof(*env));
     env->attr_names = argv_new();
     env->attr_values = argv_new();
-    struct reader_state st = {SEG_START, 0, 0, 0, NULL, 0};
+    struct reader_state st = {SEG_START, 0, 0, 0, NULL, NULL, 0};
     struct rec_reader r;
     struct str data = STR_INIT;
     const char *why = NULL;
@@ -187,6 +195,7 @@ int queue_file_read_envelope(int fd, size_t limit, struct queue_envelope *env, s
         why = "data after end record";
     if (why)
         str_setf(err, "%s", why);
+    free(st.pending_orig);
     free(st.pending_orcpt);
     rec_reader_release(&r);
     str_release(&data);
@@ -200,6 +209,7 @@ void queue_envelope_release(struct queue_envelope *env)
     argv_free(env->attr_values);
     for (size_t i = 0; i < env->nrcpt; i++) {
         free(env->rcpts[i].address);
+        free(env->rcpts[i].orig);
         free(env->rcpts[i].orcpt);
     }
     free(env->rcpts);

@@ -45,7 +45,8 @@ static void write_message(struct queue_file_writer *w)
 {
     queue_file_puts(w, REC_SENDER, "sender@example.org");
     queue_file_puts(w, REC_ATTR, "client_address=192.0.2.1");
-    queue_file_puts(w, REC_ORCPT, "rfc822;Rcpt@Example.com");
+    queue_file_puts(w, REC_ORIG, "alias@example.com");
+    queue_file_puts(w, REC_DSN_ORCPT, "rfc822;Rcpt@Example.com");
     queue_file_puts(w, REC_NOTIFY, "6");
     queue_file_puts(w, REC_RCPT, "rcpt@example.com");
     queue_file_puts(w, REC_RCPT, "other@example.com");
@@ -81,7 +82,9 @@ static void test_create_publish_read(void **state)
     assert_int_equal(env.nrcpt, 2);
     assert_string_equal(env.rcpts[0].orcpt, "rfc822;Rcpt@Example.com");
     assert_int_equal(env.rcpts[0].notify, 6);
+    assert_string_equal(env.rcpts[0].orig, "alias@example.com");
     assert_null(env.rcpts[1].orcpt);
+    assert_null(env.rcpts[1].orig);
     assert_int_equal(env.content_bytes, 12 + 1 + 5);
     assert_string_equal(queue_envelope_attr(&env, "client_address"), "192.0.2.1");
     assert_int_equal(queue_file_mark_done(fd, &env.rcpts[0]), 0);

@@ -80,7 +80,7 @@ static int fail(struct rec_reader *r, const char *what, off_t at)
 
 static int valid_type(int c)
 {
-    return c > 0 && strchr("VCTFAONRrWMLPXE", c) != NULL;
+    return c > 0 && strchr("VCTFAODNRrWMLPXE", c) != NULL;
 }
 
 int rec_get(struct rec_reader *r, struct str *data, size_t limit, off_t *rec_offset)

@@ -17,7 +17,8 @@
 #define REC_TIME 'T'      /* arrival time "seconds.microseconds" */
 #define REC_SENDER 'F'    /* envelope sender, internal form; empty for the null sender */
 #define REC_ATTR 'A'      /* named attribute "name=value" (client, protocol, DSN ENVID/RET, ...) */
-#define REC_ORCPT 'O'     /* original recipient for the next R record (DSN ORCPT, as given) */
+#define REC_ORIG 'O'      /* original recipient (before rewriting) of the next R record */
+#define REC_DSN_ORCPT 'D' /* DSN ORCPT of the next R record ("type;address", decoded) */
 #define REC_NOTIFY 'N'    /* DSN NOTIFY flags for the next R record (decimal bit mask) */
 #define REC_RCPT 'R'      /* a recipient still to be delivered */
 #define REC_DONE 'r'      /* a recipient that needs no more delivery attempts (flipped in place) */
