@@ -12,6 +12,7 @@
 
 #include "base/argv.h"
 #include "base/str.h"
+#include "mail/queue_record.h"
 
 #include <sys/types.h>
 
@@ -78,6 +79,12 @@ struct queue_envelope {
 int queue_file_read_envelope(int fd, size_t limit, struct queue_envelope *env, struct str *err);
 void queue_envelope_release(struct queue_envelope *env);
 const char *queue_envelope_attr(const struct queue_envelope *env, const char *name);
+/* Reading the content: position a reader at env->content_offset, then call
+ * queue_content_get() until it returns 0. It returns REC_LINE (a whole line, or the last piece
+ * of a long one), REC_PART (a piece of a long line; more follows), 0 at the end of the content,
+ * or REC_ERROR (reason in r->error). */
+void queue_content_open(struct rec_reader *r, int fd, const struct queue_envelope *env);
+int queue_content_get(struct rec_reader *r, struct str *data, size_t limit);
 /* Marks the recipient done in place (one-byte write + fsync). */
 int queue_file_mark_done(int fd, const struct queue_rcpt *rcpt);
 

@@ -231,3 +231,21 @@ int queue_file_mark_done(int fd, const struct queue_rcpt *rcpt)
         return -1;
     return fsync(fd);
 }
+
+void queue_content_open(struct rec_reader *r, int fd, const struct queue_envelope *env)
+{
+    lseek(fd, env->content_offset, SEEK_SET);
+    rec_reader_init(r, fd, env->content_offset);
+}
+
+int queue_content_get(struct rec_reader *r, struct str *data, size_t limit)
+{
+    int type = rec_get(r, data, limit, NULL);
+    if (type == REC_LINE || type == REC_PART)
+        return type;
+    if (type == REC_XTRA)
+        return 0;
+    if (type >= 0 || type == REC_EOF)
+        str_setf(&r->error, "unexpected record in message content");
+    return REC_ERROR;
+}

@@ -87,6 +87,17 @@ static void test_create_publish_read(void **state)
     assert_null(env.rcpts[1].orig);
     assert_int_equal(env.content_bytes, 12 + 1 + 5);
     assert_string_equal(queue_envelope_attr(&env, "client_address"), "192.0.2.1");
+    struct rec_reader cr;
+    struct str line = STR_INIT;
+    queue_content_open(&cr, fd, &env);
+    assert_int_equal(queue_content_get(&cr, &line, 1000), REC_LINE);
+    assert_string_equal(str_cstr(&line), "Subject: hi");
+    assert_int_equal(queue_content_get(&cr, &line, 1000), REC_LINE);
+    assert_int_equal(queue_content_get(&cr, &line, 1000), REC_LINE);
+    assert_string_equal(str_cstr(&line), "body");
+    assert_int_equal(queue_content_get(&cr, &line, 1000), 0);
+    rec_reader_release(&cr);
+    str_release(&line);
     assert_int_equal(queue_file_mark_done(fd, &env.rcpts[0]), 0);
     queue_envelope_release(&env);
     assert_int_equal(queue_file_read_envelope(fd, 100000, &env, &err), 0);
