@@ -21,6 +21,9 @@ extern const struct param_def params_global[], params_smtpd[], params_smtp[], pa
     params_queue[], params_tls[], params_sasl[], params_milter[], params_virtual[],
     params_services[];
 
+/* SASL server (postconf -a) and client (postconf -A) types, NULL-terminated. */
+extern const char *const sasl_server_types[], *const sasl_client_types[];
+
 /* Look a parameter up by name (built-in or registered); NULL when unknown. */
 const struct param_def *param_lookup(const char *name);
 /* The default value text (computed defaults are computed once and cached). */

@@ -17,3 +17,7 @@ const struct param_def params_sasl[] = {
     P_BOOL("broken_sasl_auth_clients", "no"),
     P_END,
 };
+
+/* The SASL implementations the suite supports (postconf -a and -A, smtpd/smtp_sasl_type). */
+const char *const sasl_server_types[] = {"cyrus", "dovecot", NULL};
+const char *const sasl_client_types[] = {"cyrus", NULL};

@@ -12,23 +12,23 @@
 #include <sys/types.h>
 
 /* Record types. Envelope segment: */
-#define REC_VERSION 'V'   /* first record: format version ("1") */
-#define REC_SIZE 'C'      /* fixed-width sizes, rewritten in place when the file is complete */
-#define REC_TIME 'T'      /* arrival time "seconds.microseconds" */
-#define REC_SENDER 'F'    /* envelope sender, internal form; empty for the null sender */
-#define REC_ATTR 'A'      /* named attribute "name=value" (client, protocol, DSN ENVID/RET, ...) */
-#define REC_ORCPT 'O'     /* original recipient for the next R record (DSN ORCPT, as given) */
-#define REC_NOTIFY 'N'    /* DSN NOTIFY flags for the next R record (decimal bit mask) */
-#define REC_RCPT 'R'      /* a recipient still to be delivered */
-#define REC_DONE 'r'      /* a recipient that needs no more delivery attempts (flipped in place) */
-#define REC_WARN 'W'      /* fixed-width time of the next delay warning; 0 when sent */
-#define REC_CONTENT 'M'   /* start of the message content segment */
+#define REC_VERSION 'V' /* first record: format version ("1") */
+#define REC_SIZE 'C'    /* fixed-width sizes, rewritten in place when the file is complete */
+#define REC_TIME 'T'    /* arrival time "seconds.microseconds" */
+#define REC_SENDER 'F'  /* envelope sender, internal form; empty for the null sender */
+#define REC_ATTR 'A'    /* named attribute "name=value" (client, protocol, DSN ENVID/RET, ...) */
+#define REC_ORCPT 'O'   /* original recipient for the next R record (DSN ORCPT, as given) */
+#define REC_NOTIFY 'N'  /* DSN NOTIFY flags for the next R record (decimal bit mask) */
+#define REC_RCPT 'R'    /* a recipient still to be delivered */
+#define REC_DONE 'r'    /* a recipient that needs no more delivery attempts (flipped in place) */
+#define REC_WARN 'W'    /* fixed-width time of the next delay warning; 0 when sent */
+#define REC_CONTENT 'M' /* start of the message content segment */
 /* Content segment: */
-#define REC_LINE 'L'      /* a line of content, without its line ending */
-#define REC_PART 'P'      /* a piece of a long line; the next L or P record continues it */
+#define REC_LINE 'L' /* a line of content, without its line ending */
+#define REC_PART 'P' /* a piece of a long line; the next L or P record continues it */
 /* Final segment: */
-#define REC_XTRA 'X'      /* start of the segment after the content (extracted information) */
-#define REC_END 'E'       /* last record; a file without it is incomplete */
+#define REC_XTRA 'X' /* start of the segment after the content (extracted information) */
+#define REC_END 'E'  /* last record; a file without it is incomplete */
 
 #define REC_EOF (-2)   /* clean end of file between records */
 #define REC_ERROR (-1) /* malformed, truncated or too long: the file is corrupt */
@@ -36,7 +36,8 @@
 /* Appends one encoded record to out. */
 void rec_put(struct str *out, int type, const void *data, size_t len);
 void rec_puts(struct str *out, int type, const char *text);
-void rec_putf(struct str *out, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rec_putf(struct str *out, int type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Sequential reader over a file descriptor. */
 struct rec_reader {
