@@ -21,6 +21,14 @@ static long find_edit(const struct config_edit *edits, size_t count, const char 
     return -1;
 }
 
+static void write_setting(struct str *out, const struct config_edit *e)
+{
+    if (*e->value)
+        str_appendf(out, "%s = %s\n", e->name, e->value);
+    else
+        str_appendf(out, "%s =\n", e->name);
+}
+
 static void comment_out(struct str *out, const char *s, const char *e)
 {
     while (s < e) {
@@ -53,7 +61,7 @@ void config_edit_text(const char *text, size_t len, enum config_edit_op op,
         } else if (op == CONFIG_EDIT_COMMENT) {
             comment_out(out, s, e);
         } else if (op == CONFIG_EDIT_SET && !done[k]) {
-            str_appendf(out, "%s = %s\n", edits[k].name, edits[k].value);
+            write_setting(out, &edits[k]);
             done[k] = 1;
         }
     }
@@ -63,7 +71,7 @@ void config_edit_text(const char *text, size_t len, enum config_edit_op op,
                 continue;
             if (out->len && out->data[out->len - 1] != '\n')
                 str_appendc(out, '\n');
-            str_appendf(out, "%s = %s\n", edits[k].name, edits[k].value);
+            write_setting(out, &edits[k]);
         }
     }
     str_release(&name);
