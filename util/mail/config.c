@@ -141,8 +141,12 @@ const char *config_get(const char *name)
 {
     struct str err = STR_INIT;
     const char *v = config_get_checked(name, &err);
-    if (v == NULL && err.len)
-        msg_fatal("%s", err.data);
+    if (v == NULL && err.len) {
+        static struct str last_error; /* survives the fatal exit (tests longjmp out) */
+        str_set(&last_error, err.data);
+        str_release(&err);
+        msg_fatal("%s", last_error.data);
+    }
     str_release(&err);
     return v;
 }
