@@ -30,9 +30,10 @@ enum table_status { TABLE_ERROR = -1, TABLE_FOUND = 0, TABLE_NOTFOUND = 1 };
                 open for writing */
 
 /* Properties a type declares. */
-#define TABLE_PROP_FIXED (1 << 0)   /* exact-key lookups (hash, btree, texthash, inline, ...) */
-#define TABLE_PROP_PATTERN (1 << 1) /* pattern lookups (regexp, pcre, cidr): keys are whole input  \
-                                     */
+#define TABLE_PROP_FIXED (1 << 0) /* exact-key lookups (hash, btree, texthash, inline, ...) */
+#define TABLE_PROP_PATTERN                                                                         \
+    (1 << 1) /* pattern lookups (regexp, pcre, cidr): keys are whole input                         \
+              */
 
 struct table;
 
@@ -54,7 +55,8 @@ struct table_ops {
     /* 1 if the file(s) behind the table changed on disk since open, else 0. NULL: never. */
     int (*changed)(struct table *t);
     /* Tables opened with TABLE_FLAG_CREATE are built in a temporary file; commit renames it
-     * over the old one (0, or TABLE_ERROR). Closing without commit discards the new file. */
+     * over the old one (0, or TABLE_ERROR); afterwards only close is allowed. Closing without
+     * commit discards the new file. */
     int (*commit)(struct table *t, const struct table_owner *owner);
 };
 

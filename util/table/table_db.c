@@ -173,7 +173,15 @@ static int db_commit(struct table *t, const struct table_owner *owner)
     struct db_table *d = t->priv;
     if (d->tmp == NULL)
         return db_sync(t);
-    if (db_sync(t) != 0 || apply_owner(t, d->tmp, owner) != 0)
+    if (d->cursor)
+        d->cursor->close(d->cursor);
+    d->cursor = NULL;
+    /* Close before the rename: Berkeley DB may flush pages by file name. */
+    int rc = d->db->close(d->db, 0);
+    d->db = NULL;
+    if (rc != 0)
+        return table_fail(t, "%s:%s: close: %s", t->type, t->name, db_strerror(rc));
+    if (apply_owner(t, d->tmp, owner) != 0)
         return TABLE_ERROR;
     if (rename(d->tmp, d->path) != 0)
         return table_fail(t, "rename %s to %s: %s", d->tmp, d->path, strerror(errno));

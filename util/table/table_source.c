@@ -21,6 +21,7 @@ int table_source_open(struct table_source *src, const char *path, struct str *er
         return -1;
     }
     table_source_init_stream(src, fp, path);
+    src->owned = 1;
     return 0;
 }
 
@@ -122,7 +123,7 @@ int table_source_next(struct table_source *src, struct str *line, struct str *er
 
 void table_source_close(struct table_source *src)
 {
-    if (src->fp && src->fp != stdin)
+    if (src->fp && src->owned)
         fclose(src->fp);
     src->fp = NULL;
     str_release(&src->next);

@@ -19,6 +19,7 @@ struct table_source {
     struct str next; /* a physical line read ahead */
     int have_next;
     int eof;
+    int owned; /* fclose at close */
 };
 
 /* path "-" reads standard input. Returns 0, or -1 with err set ("open /x: No such file"). */
