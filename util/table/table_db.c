@@ -3,6 +3,7 @@
  * temporary file renamed over name.db by commit, so readers never see a half-built table. */
 #include "table/table_db.h"
 
+#include "base/log.h"
 #include "base/mem.h"
 
 #include <db.h>
@@ -225,6 +226,15 @@ static const struct table_ops db_ro_ops = {
     .changed = db_changed,
 };
 
+/* Berkeley DB's own diagnostics: the return codes are reported instead; shown with -v. */
+static void db_errcall(const DB_ENV *env, const char *prefix, const char *text)
+{
+    (void)env;
+    (void)prefix;
+    if (msg_verbose)
+        msg_info("berkeley db: %s", text);
+}
+
 /* Opens the DB file and, for writers, takes the session's exclusive lock. */
 static int open_file(struct table *t, int dbtype, struct str *err)
 {
@@ -236,6 +246,8 @@ static int open_file(struct table *t, int dbtype, struct str *err)
     else if (t->flags & TABLE_FLAG_WRITE)
         how = DB_CREATE;
     int rc = db_create(&d->db, NULL, 0);
+    if (rc == 0)
+        d->db->set_errcall(d->db, db_errcall);
     if (rc == 0)
         rc = d->db->open(d->db, NULL, file, NULL, (DBTYPE)dbtype, how, 0644);
     if (rc != 0) {
