@@ -94,7 +94,8 @@ static void test_source_lines(void **state)
 {
     (void)state;
     struct str spec = STR_INIT, err = STR_INIT, line = STR_INIT;
-    test_write(&spec, "x", "src", "  lead\n# c\nA 1\r\n  2\n\n\tB\nC 3   \n", 34);
+    const char *text = "  lead\n# c\nA 1\r\n  2\n\n\tB\nC 3   \n";
+    test_write(&spec, "x", "src", text, strlen(text));
     struct table_source src;
     assert_int_equal(table_source_open(&src, spec.data + 2, &err), 0);
     assert_int_equal(table_source_next(&src, &line, &err), 1);
