@@ -216,3 +216,15 @@ def test_long_lines(tmp_path, config_dir):
     src = write(tmp_path / "long", "k " + value + "\n")
     assert run(["postmap", src], config_dir=config_dir).returncode == 0
     assert run(["postmap", "-q", "k", src], config_dir=config_dir).stdout == value + "\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="ownership changes need root")
+def test_root_gives_table_to_source_owner(tmp_path, config_dir):
+    src = write(tmp_path / "access", "a b\n")
+    os.chown(src, 65534, 65534)
+    assert run(["postmap", src], config_dir=config_dir).returncode == 0
+    st = os.stat(src + ".db")
+    assert (st.st_uid, st.st_gid) == (65534, 65534)
+    os.unlink(src + ".db")
+    assert run(["postmap", "-o", src], config_dir=config_dir).returncode == 0
+    assert os.stat(src + ".db").st_uid == 0
