@@ -228,3 +228,20 @@ def test_root_gives_table_to_source_owner(tmp_path, config_dir):
     os.unlink(src + ".db")
     assert run(["postmap", "-o", src], config_dir=config_dir).returncode == 0
     assert os.stat(src + ".db").st_uid == 0
+
+
+def test_reader_waits_for_writer_lock(access, config_dir):
+    import fcntl
+    import subprocess
+    import time
+    from conftest import bin_path
+    with open(access + ".db", "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        env = dict(os.environ, MAIL_CONFIG=str(config_dir))
+        p = subprocess.Popen([bin_path("postmap"), "-q", "spammer@example.com", access],
+                             stdout=subprocess.PIPE, text=True, env=env)
+        time.sleep(0.3)
+        assert p.poll() is None  # blocked on the shared lock
+        fcntl.flock(held, fcntl.LOCK_UN)
+        out, _ = p.communicate(timeout=10)
+    assert (p.returncode, out) == (0, "REJECT\n")
