@@ -1,0 +1,114 @@
+/* codec: table-driven base64 and hex conversion with strict decoding. */
+#include "base/codec.h"
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* Value of a base64 character, or -1. */
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+void base64_encode(struct str *out, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    str_reserve(out, (len + 2) / 3 * 4);
+    for (size_t i = 0; i < len; i += 3) {
+        unsigned v = (unsigned)p[i] << 16;
+        if (i + 1 < len)
+            v |= (unsigned)p[i + 1] << 8;
+        if (i + 2 < len)
+            v |= p[i + 2];
+        char quad[4] = {b64_alphabet[(v >> 18) & 63], b64_alphabet[(v >> 12) & 63],
+                        i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=',
+                        i + 2 < len ? b64_alphabet[v & 63] : '='};
+        str_appendn(out, quad, 4);
+    }
+}
+
+/* Decode one group of four; last says whether it is the final group. Returns bytes or -1. */
+static int b64_quad(const unsigned char *q, int last, unsigned char bytes[3])
+{
+    int pad = (q[3] == '=') + (q[2] == '=' && q[3] == '=');
+    if (pad > 0 && !last)
+        return -1;
+    unsigned v = 0;
+    for (int i = 0; i < 4 - pad; i++) {
+        int d = b64_value(q[i]);
+        if (d < 0)
+            return -1;
+        v = v << 6 | (unsigned)d;
+    }
+    v <<= 6 * pad;
+    bytes[0] = (unsigned char)(v >> 16);
+    bytes[1] = (unsigned char)(v >> 8);
+    bytes[2] = (unsigned char)v;
+    return 3 - pad;
+}
+
+int base64_decode(struct str *out, const char *text, size_t len)
+{
+    size_t start = out->len;
+    if (len % 4 != 0)
+        return -1;
+    const unsigned char *t = (const unsigned char *)text;
+    for (size_t i = 0; i < len; i += 4) {
+        unsigned char bytes[3];
+        int n = b64_quad(t + i, i + 4 == len, bytes);
+        if (n < 0) {
+            str_truncate(out, start);
+            return -1;
+        }
+        str_appendn(out, bytes, (size_t)n);
+    }
+    return 0;
+}
+
+void hex_encode(struct str *out, const void *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *p = data;
+    str_reserve(out, len * 2);
+    for (size_t i = 0; i < len; i++) {
+        char pair[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
+        str_appendn(out, pair, 2);
+    }
+}
+
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int hex_decode(struct str *out, const char *text, size_t len)
+{
+    size_t start = out->len;
+    if (len % 2 != 0)
+        return -1;
+    for (size_t i = 0; i < len; i += 2) {
+        int hi = hex_value((unsigned char)text[i]), lo = hex_value((unsigned char)text[i + 1]);
+        if (hi < 0 || lo < 0) {
+            str_truncate(out, start);
+            return -1;
+        }
+        str_appendc(out, hi << 4 | lo);
+    }
+    return 0;
+}
