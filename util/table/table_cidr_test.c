@@ -45,6 +45,40 @@ static void test_match(void **state)
     str_release(&err);
 }
 
+static void test_if_negation(void **state)
+{
+    (void)state;
+    struct str spec = STR_INIT, err = STR_INIT;
+    const char *text = "if 10.0.0.0/8\n"
+                       "if !10.1.0.0/16\n"
+                       "0.0.0.0/0 outside 10.1\n"
+                       "endif\n"
+                       "10.1.2.3 exact\n"
+                       "endif\n"
+                       "!192.168.0.0/16 not private\n";
+    test_write(&spec, "cidr", "if", text, strlen(text));
+    struct table *t = table_open(str_cstr(&spec), 0, &err);
+    assert_non_null(t);
+    expect(t, "10.2.3.4", TABLE_FOUND, "outside 10.1");
+    expect(t, "10.1.2.3", TABLE_FOUND, "exact");
+    expect(t, "10.1.2.4", TABLE_FOUND, "not private");
+    expect(t, "11.0.0.1", TABLE_FOUND, "not private");
+    expect(t, "192.168.1.1", TABLE_NOTFOUND, NULL);
+    table_close(t);
+    struct str deep = STR_INIT;
+    for (int i = 0; i < 1001; i++)
+        str_append(&deep, "if 0.0.0.0/0\n");
+    test_write(&spec, "cidr", "deep", deep.data, deep.len);
+    assert_null(table_open(str_cstr(&spec), 0, &err));
+    assert_non_null(strstr(str_cstr(&err), "deep, line 1001: IF nesting deeper than 1000"));
+    test_write(&spec, "cidr", "ifx", "if 10.0.0.0/8 junk\n", 19);
+    assert_null(table_open(str_cstr(&spec), 0, &err));
+    assert_non_null(strstr(str_cstr(&err), "ifx, line 1: text after IF"));
+    str_release(&deep);
+    str_release(&spec);
+    str_release(&err);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -82,6 +116,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_match),
+        cmocka_unit_test(test_if_negation),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, test_dir_setup, test_dir_teardown);
