@@ -78,6 +78,11 @@ def test_delete(access, config_dir):
     assert r.returncode == 0
     r = run(["postmap", "-s", access], config_dir=config_dir)
     assert r.stdout == "example.net\tREJECT Go away  and stay away\n"
+    # Deleting from a table that does not exist does not create it.
+    r = run(["postmap", "-d", "x", access + "-none"], config_dir=config_dir)
+    assert r.returncode == 1
+    assert r.stderr == f"postmap: fatal: open database {access}-none.db: No such file or directory\n"
+    assert not os.path.exists(access + "-none.db")
 
 
 def test_incremental(access, config_dir):

@@ -21,19 +21,19 @@ enum table_status { TABLE_ERROR = -1, TABLE_FOUND = 0, TABLE_NOTFOUND = 1 };
 #define TABLE_FLAG_NUL_KEY (1 << 3)    /* postmap -N: keys and values include the final NUL */
 #define TABLE_FLAG_NO_NUL_KEY (1 << 4) /* postmap -n: they do not */
 #define TABLE_FLAG_NO_SUBST (1 << 5)   /* pattern tables must not substitute $1 (alias maps) */
-#define TABLE_FLAG_DUP_WARN                                                                        \
-    (1 << 6)                            /* duplicate key on update: keep the first, answer         \
-                                           TABLE_DUPLICATE (without it an update replaces) */
+/* Duplicate key on update: keep the first and answer TABLE_DUPLICATE (without this flag an
+ * update replaces). */
+#define TABLE_FLAG_DUP_WARN (1 << 6)
 #define TABLE_FLAG_DUP_REPLACE (1 << 7) /* duplicate key on update: replace silently */
-#define TABLE_FLAG_LOCK                                                                            \
-    (1 << 8) /* lock file tables: shared per lookup, exclusive while                               \
-                open for writing */
+/* Lock file tables: shared per lookup, exclusive while open for writing. */
+#define TABLE_FLAG_LOCK (1 << 8)
+/* With TABLE_FLAG_WRITE: fail rather than create a missing table (postmap -d). */
+#define TABLE_FLAG_MUST_EXIST (1 << 9)
 
 /* Properties a type declares. */
 #define TABLE_PROP_FIXED (1 << 0) /* exact-key lookups (hash, btree, texthash, inline, ...) */
-#define TABLE_PROP_PATTERN                                                                         \
-    (1 << 1) /* pattern lookups (regexp, pcre, cidr): keys are whole input                         \
-              */
+/* Pattern lookups (regexp, pcre, cidr): keys are whole input. */
+#define TABLE_PROP_PATTERN (1 << 1)
 
 struct table;
 

@@ -244,7 +244,7 @@ static int open_file(struct table *t, int dbtype, struct str *err)
     if (d->tmp)
         how = DB_CREATE | DB_EXCL;
     else if (t->flags & TABLE_FLAG_WRITE)
-        how = DB_CREATE;
+        how = (t->flags & TABLE_FLAG_MUST_EXIST) ? 0 : DB_CREATE;
     int rc = db_create(&d->db, NULL, 0);
     if (rc == 0)
         d->db->set_errcall(d->db, db_errcall);

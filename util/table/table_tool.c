@@ -206,7 +206,8 @@ int table_tool_delete(char **specs, size_t n, int flags, const char *key, FILE *
     struct tables ts;
     struct str line = STR_INIT;
     int found = 0;
-    int rc = open_all(specs, n, flags | TABLE_FLAG_WRITE | TABLE_FLAG_LOCK, &ts, err);
+    int rc = open_all(specs, n, flags | TABLE_FLAG_WRITE | TABLE_FLAG_MUST_EXIST | TABLE_FLAG_LOCK,
+                      &ts, err);
     if (rc == 0 && strcmp(key, "-") != 0)
         rc = delete_key(&ts, key, &found, err);
     else if (rc == 0) {
