@@ -71,8 +71,8 @@ static int create_temp(const char *dir, struct str *tmp, struct str *err)
     struct timeval tv;
     gettimeofday(&tv, NULL);
     str_setf(tmp, "%s/.tmp.%ld.%ld.%ld", dir, (long)getpid(), (long)tv.tv_sec, (long)tv.tv_usec);
-    int fd = open(str_cstr(tmp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-                  QUEUE_MODE_WRITING);
+    int fd =
+        open(str_cstr(tmp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, QUEUE_MODE_WRITING);
     if (fd < 0)
         str_setf(err, "create file %s: %s", str_cstr(tmp), strerror(errno));
     return fd;
@@ -127,8 +127,8 @@ static int name_file(struct queue_file_writer *w, const struct queue_layout *l, 
     return -1;
 }
 
-int queue_file_create(struct queue_file_writer *w, const struct queue_layout *l,
-                      const char *queue, struct str *err)
+int queue_file_create(struct queue_file_writer *w, const struct queue_layout *l, const char *queue,
+                      struct str *err)
 {
     memset(w, 0, sizeof(*w));
     str_clear(err);

@@ -79,7 +79,9 @@ static void test_corrupt(void **state)
     expect_error("R200:x\n", 7, 100, "record too long");
     expect_error("R:x\n", 4, 100, "malformed record length");
     expect_error("Rx:x\n", 5, 100, "malformed record length");
-    expect_error("\0" "1:x\n", 5, 100, "unknown record type");
+    expect_error("\0"
+                 "1:x\n",
+                 5, 100, "unknown record type");
     expect_error("V1", 2, 100, "truncated record");
 }
 
