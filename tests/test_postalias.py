@@ -85,3 +85,11 @@ def test_error_keeps_old(tmp_path, config_dir):
     assert open(path + ".db", "rb").read() == before
     r = run(["postalias"], config_dir=config_dir)
     assert r.returncode == 1 and "usage: postalias" in r.stderr
+
+
+def test_default_database_type(tmp_path, config_dir):
+    (config_dir / "main.cf").write_text("default_database_type = btree\n")
+    path, r = make(tmp_path, config_dir, "root: ataylor,jsmith\n")
+    assert r.returncode == 0
+    r = run(["postalias", "-q", "root", "btree:" + path], config_dir=config_dir)
+    assert r.stdout == "ataylor,jsmith\n"

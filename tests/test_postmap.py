@@ -250,3 +250,21 @@ def test_reader_waits_for_writer_lock(access, config_dir):
         fcntl.flock(held, fcntl.LOCK_UN)
         out, _ = p.communicate(timeout=10)
     assert (p.returncode, out) == (0, "REJECT\n")
+
+
+def test_default_database_type(tmp_path, config_dir):
+    (config_dir / "main.cf").write_text("default_database_type = btree\n")
+    src = write(tmp_path / "access", "a b\n")
+    assert run(["postmap", src], config_dir=config_dir).returncode == 0
+    assert run(["postmap", "-q", "a", "btree:" + src], config_dir=config_dir).stdout == "b\n"
+    r = run(["postmap", "-q", "a", "hash:" + src], config_dir=config_dir)
+    assert r.returncode == 1 and r.stderr.startswith("postmap: fatal: open database")
+    # -c names the configuration directory.
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "main.cf").write_text("default_database_type = hash\n")
+    assert run(["postmap", "-c", str(other), src], config_dir=config_dir).returncode == 0
+    r = run(["postmap", "-c", str(other), "-q", "a", src], config_dir=config_dir)
+    assert r.stdout == "b\n"
+    r = run(["postmap", "-c", str(tmp_path / "nonexistent"), src])
+    assert r.returncode == 1 and r.stderr.startswith("postmap: fatal: ")
