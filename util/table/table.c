@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct table *table_alloc(const char *type, const char *name, int flags, int properties,
                           const struct table_ops *ops, void *priv)
@@ -127,14 +128,47 @@ int table_remove(struct table *t, const char *key)
 int table_iterate(struct table *t, int first, struct str *key, struct str *value)
 {
     if (t->ops->iterate == NULL)
-        return table_fail(t, "%s:%s: table does not support sequential access", t->type,
-                          t->name);
+        return table_fail(t, "%s:%s: table does not support sequential access", t->type, t->name);
     return t->ops->iterate(t, first, key, value);
 }
 
 int table_sync(struct table *t)
 {
     return t->ops->sync ? t->ops->sync(t) : 0;
+}
+
+int table_changed(struct table *t)
+{
+    return t->ops->changed ? t->ops->changed(t) : 0;
+}
+
+int table_commit(struct table *t, const struct table_owner *owner)
+{
+    if (t->ops->commit == NULL)
+        return table_fail(t, "%s:%s: table cannot be built", t->type, t->name);
+    return t->ops->commit(t, owner);
+}
+
+void table_stamp_take(const char *path, struct table_stamp *s)
+{
+    struct stat st;
+    memset(s, 0, sizeof(*s));
+    if (stat(path, &st) != 0) {
+        s->missing = 1;
+        return;
+    }
+    s->dev = (unsigned long long)st.st_dev;
+    s->ino = (unsigned long long)st.st_ino;
+    s->size = (unsigned long long)st.st_size;
+    s->mtime_sec = (long long)st.st_mtim.tv_sec;
+    s->mtime_nsec = (long long)st.st_mtim.tv_nsec;
+}
+
+int table_stamp_changed(const char *path, const struct table_stamp *s)
+{
+    struct table_stamp now;
+    table_stamp_take(path, &now);
+    return memcmp(&now, s, sizeof(now)) != 0;
 }
 
 void table_close(struct table *t)

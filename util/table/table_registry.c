@@ -5,9 +5,13 @@
 #include <string.h>
 
 static const struct table_type registry[] = {
-    {"inline", table_inline_open},
-    {"static", table_static_open},
-    {"fail", table_fail_open},
+    {"btree", table_btree_open},       {"cidr", table_cidr_open},
+    {"environ", table_environ_open},   {"hash", table_hash_open},
+    {"inline", table_inline_open},     {"pcre", table_pcre_open},
+    {"pipemap", table_pipemap_open},   {"regexp", table_regexp_open},
+    {"static", table_static_open},     {"fail", table_fail_open},
+    {"texthash", table_texthash_open}, {"unionmap", table_unionmap_open},
+    {"unix", table_unix_open},
 };
 
 #define REGISTRY_SIZE (sizeof(registry) / sizeof(registry[0]))

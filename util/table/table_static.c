@@ -1,4 +1,5 @@
-/* table_static: "static:value" answers value for every key (e.g. virtual_uid_maps = static:5000). */
+/* table_static: "static:value" answers value for every key (e.g. virtual_uid_maps = static:5000).
+ */
 #include "table/table.h"
 
 static int static_lookup(struct table *t, const char *key, struct str *value)
@@ -21,6 +22,6 @@ static const struct table_ops static_ops = {
 struct table *table_static_open(const char *name, int flags, struct str *err)
 {
     (void)err;
-    return table_alloc("static", name, flags & ~TABLE_FLAG_FOLD_KEY, TABLE_PROP_FIXED,
-                       &static_ops, NULL);
+    return table_alloc("static", name, flags & ~TABLE_FLAG_FOLD_KEY, TABLE_PROP_FIXED, &static_ops,
+                       NULL);
 }

@@ -13,8 +13,8 @@ static void test_inline(void **state)
 {
     (void)state;
     struct str err = STR_INIT, v = STR_INIT;
-    struct table *t =
-        table_open("inline:{ Key1=value1, { key2 = text, with comma }, k3= }", TABLE_FLAG_FOLD_KEY, &err);
+    struct table *t = table_open("inline:{ Key1=value1, { key2 = text, with comma }, k3= }",
+                                 TABLE_FLAG_FOLD_KEY, &err);
     assert_non_null(t);
     assert_int_equal(table_lookup(t, "KEY1", &v), TABLE_FOUND);
     assert_string_equal(str_cstr(&v), "value1");

@@ -1,0 +1,156 @@
+/* postalias: Postfix alias database maintenance — builds alias tables from aliases(5) source
+ * files ("name: value, ...") and queries, lists, updates or deletes their entries. */
+#include "postalias.h"
+
+#include "table/table.h"
+#include "table/table_build.h"
+#include "table/table_tool.h"
+
+#include "base/argv.h"
+#include "base/log.h"
+#include "base/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct options {
+    struct table_build_opts build;
+    const char *config_dir;
+    const char *query;  /* -q */
+    const char *delete; /* -d */
+    int dump;           /* -s */
+    int incremental;    /* -i */
+    int input;          /* always TABLE_TOOL_LINES */
+};
+
+static void usage(void)
+{
+    msg_fatal("usage: postalias [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key] "
+              "[file_type:]file_name...");
+}
+
+static void parse_options(int argc, char **argv, struct options *o)
+{
+    int c;
+    memset(o, 0, sizeof(*o));
+    o->build.syntax = TABLE_SYNTAX_ALIASES;
+    o->build.fold = 1;
+    while ((c = getopt(argc, argv, "Nc:d:fimnopq:rsuvw")) != -1) {
+        switch (c) {
+        case 'N':
+            o->build.nul = 1;
+            break;
+        case 'n':
+            o->build.nul = 0;
+            break;
+        case 'c':
+            o->config_dir = optarg;
+            break;
+        case 'd':
+            o->delete = optarg;
+            break;
+        case 'f':
+            o->build.fold = 0;
+            break;
+        case 'i':
+            o->incremental = 1;
+            break;
+        case 'o':
+            o->build.keep_root = 1;
+            break;
+        case 'p':
+            o->build.default_mode = 1;
+            break;
+        case 'q':
+            o->query = optarg;
+            break;
+        case 'r':
+            o->build.replace = 1;
+            break;
+        case 's':
+            o->dump = 1;
+            break;
+        case 'v':
+            msg_verbose++;
+            break;
+        case 'w':
+            o->build.quiet = 1;
+            break;
+        case 'm': /* accepted for symmetry with postmap */
+        case 'u': /* SMTPUTF8: keys are handled as bytes */
+            break;
+        default:
+            usage();
+        }
+    }
+    if ((o->query != NULL) + (o->delete != NULL) + o->dump + o->incremental > 1)
+        msg_fatal("specify only one of -d, -i, -q or -s");
+}
+
+/* "type:name", with the default type for plain file names. */
+static struct argv *table_specs(char **names, int n)
+{
+    struct argv *specs = argv_new();
+    for (int i = 0; i < n; i++) {
+        const char *colon = strchr(names[i], ':');
+        const char *slash = strchr(names[i], '/');
+        if (colon && (slash == NULL || colon < slash)) {
+            argv_add(specs, names[i]);
+        } else {
+            struct str s = STR_INIT;
+            str_setf(&s, "%s:%s", postalias_default_type(), names[i]);
+            argv_add_owned(specs, str_steal(&s));
+        }
+    }
+    return specs;
+}
+
+/* Runs -q/-d/-s; returns the exit status. */
+static int run_tool(const struct options *o, struct argv *specs)
+{
+    struct str err = STR_INIT;
+    int flags = TABLE_FLAG_LOCK | (o->build.fold ? TABLE_FLAG_FOLD_KEY : 0);
+    int rc;
+    if (o->query && strcmp(o->query, "-") == 0)
+        rc = table_tool_query_stream(specs->v, specs->n, flags, o->input, stdin, stdout, &err);
+    else if (o->query)
+        rc = table_tool_query(specs->v, specs->n, flags, o->query, stdout, &err);
+    else if (o->delete)
+        rc = table_tool_delete(specs->v, specs->n, flags | table_build_flags(&o->build), o->delete,
+                               stdin, &err);
+    else
+        rc = table_tool_dump(specs->v, specs->n, flags, stdout, &err);
+    fflush(stdout);
+    if (rc < 0)
+        msg_fatal("%s", str_cstr(&err));
+    str_release(&err);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o;
+    log_init("postalias");
+    parse_options(argc, argv, &o);
+    if (optind >= argc)
+        usage();
+    postalias_config_load(o.config_dir);
+    struct argv *specs = table_specs(argv + optind, argc - optind);
+    int status = 0;
+    if (o.query || o.delete || o.dump) {
+        status = run_tool(&o, specs);
+    } else {
+        struct str err = STR_INIT;
+        for (size_t i = 0; i < specs->n; i++) {
+            int rc = o.incremental ? table_build_incremental(specs->v[i], stdin, &o.build, &err)
+                                   : table_build(specs->v[i], &o.build, &err);
+            if (rc != 0)
+                msg_fatal("%s", str_cstr(&err));
+        }
+        str_release(&err);
+    }
+    argv_free(specs);
+    return status;
+}

@@ -1,0 +1,20 @@
+/* postmap_config: main.cf parameters used by postmap (default_database_type). */
+#include "postmap.h"
+
+#include "mail/config.h"
+
+#include "base/log.h"
+
+void postmap_config_load(const char *config_dir)
+{
+    struct str err = STR_INIT;
+    if (config_load(config_dir, &err) != 0)
+        msg_fatal("%s", str_cstr(&err));
+    str_release(&err);
+}
+
+const char *postmap_default_type(void)
+{
+    const char *type = config_get("default_database_type");
+    return type && *type ? type : "hash";
+}
