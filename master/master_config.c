@@ -4,9 +4,11 @@
 #include "master.h"
 
 #include "base/log.h"
+#include "base/mem.h"
 #include "mail/config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct master_service *master_services;
@@ -163,7 +165,8 @@ void master_config_reload(struct event_loop *loop)
     struct str err = STR_INIT;
     struct mastercf *m = NULL;
     struct master_service *fresh = NULL;
-    if (config_load(config_directory(), &err) < 0 || (m = read_master_cf(&err)) == NULL ||
+    char *dir = xstrdup(config_directory()); /* config_load replaces the string */
+    if (config_load(dir, &err) < 0 || (m = read_master_cf(&err)) == NULL ||
         ((fresh = build_services(m, &err)) == NULL && err.len)) {
         msg_warn("reload failed, keeping the running configuration: %s", str_cstr(&err));
     } else {
@@ -175,6 +178,7 @@ void master_config_reload(struct event_loop *loop)
     }
     mastercf_free(m);
     str_release(&err);
+    free(dir);
 }
 
 void master_config_stop(struct event_loop *loop)

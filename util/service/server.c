@@ -29,7 +29,7 @@ static struct {
     const struct server_ops *ops;
     struct server_args args;
     struct event_loop *loop;
-    int exit_requested;
+    volatile sig_atomic_t exit_requested;
     long use_count;
     long max_use;
     long max_idle;
@@ -73,21 +73,15 @@ static void report(int status)
         srv.exit_requested = 1; /* master is gone: finish and leave */
 }
 
-static void on_hangup(struct event_loop *loop, int signo, void *ctx)
+/* SIGHUP (reload, or master gone): stop taking clients at once — the listeners are closed here,
+ * in the handler, so a client of a removed service is refused rather than queued behind a long
+ * session — and leave after the current client. */
+static void on_hangup(int signo)
 {
-    (void)loop;
     (void)signo;
-    (void)ctx;
     srv.exit_requested = 1;
-}
-
-static void on_terminate(struct event_loop *loop, int signo, void *ctx)
-{
-    (void)loop;
-    (void)ctx;
-    if (msg_verbose)
-        msg_info("terminating on signal %d", signo);
-    exit(0);
+    for (int i = 0; i < srv.args.listen_count; i++)
+        close(MASTER_LISTEN_FD + i);
 }
 
 /* After each client: count the use, and check every reason to leave. */
@@ -282,12 +276,17 @@ static void setup_logging(const char *program)
     log_set_stderr(srv.args.standalone && isatty(2));
 }
 
-static void setup_events(void)
+/* SIGTERM keeps its default action: master's stop ends every child at once. */
+static void setup_signals(void)
 {
-    srv.loop = event_loop_new();
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    event_watch_signal(srv.loop, SIGHUP, on_hangup, NULL);
-    event_watch_signal(srv.loop, SIGTERM, on_terminate, NULL);
+    signal(SIGTERM, SIG_DFL);
+    srv.loop = event_loop_new();
 }
 
 static void watch_listeners(void)
@@ -311,7 +310,7 @@ int server_main(int argc, char **argv, const struct server_ops *ops)
     const char *queue_dir = config_get("queue_directory");
     if (chdir(queue_dir) < 0)
         msg_fatal("chdir %s: %s", queue_dir, strerror(errno));
-    setup_events();
+    setup_signals();
     if (ops->pre_init)
         ops->pre_init(srv.args.service);
     server_drop_privileges(config_get("mail_owner"), queue_dir, srv.args.chroot);
