@@ -96,10 +96,12 @@ static int lenient_range(const struct addr_toks *t, size_t *from, size_t *to, in
     return 0;
 }
 
-/* Skips a source route "@a,@b:" at the start of the range; returns -1 when malformed. */
+/* Skips a source route "@a,@b:" (each hop '@' and a domain of atoms and dots, or a literal)
+ * at the start of the range; returns -1 when malformed. */
 static int skip_route(const struct addr_toks *t, size_t *from, size_t to, int *had_route,
                       struct str *err)
 {
+    enum { AT, DOMAIN, MORE } want = AT;
     size_t i = *from;
     while (i < to && is_blank(&t->v[i]))
         i++;
@@ -107,15 +109,23 @@ static int skip_route(const struct addr_toks *t, size_t *from, size_t to, int *h
         return 0;
     for (; i < to; i++) {
         const struct addr_tok *k = &t->v[i];
-        if (is_special(k, ':')) {
+        if (is_blank(k))
+            continue;
+        if (want == AT && is_special(k, '@')) {
+            want = DOMAIN;
+        } else if (want == DOMAIN && (k->type == ATOK_ATOM || k->type == ATOK_LITERAL)) {
+            want = MORE;
+        } else if (want == MORE && is_special(k, '.')) {
+            want = DOMAIN;
+        } else if (want == MORE && is_special(k, ',')) {
+            want = AT;
+        } else if (want == MORE && is_special(k, ':')) {
             *from = i + 1;
             *had_route = 1;
             return 0;
+        } else {
+            break;
         }
-        if (k->type == ATOK_SPECIAL && k->ch != '@' && k->ch != ',' && k->ch != '.')
-            break;
-        if (k->type == ATOK_QSTRING)
-            break;
     }
     return fail(err, "bad source route");
 }

@@ -69,6 +69,8 @@ static void add_address(struct hdr_state *st, size_t a, size_t b, char *display,
         join_words(st, a, b, &addr);
         malformed = 1;
     }
+    if (st->t->malformed && b == st->t->n && a < b)
+        malformed = 1; /* its last token was closed at the end of the value */
     l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof(*l->v));
     struct hdr_addr *h = &l->v[l->n++];
     h->addr = str_steal(&addr);
@@ -213,7 +215,7 @@ int header_addr_rewrite(const char *value, size_t len, size_t max_tokens, hdr_ad
     for (size_t i = 0; i < l.n; i++) {
         struct hdr_addr *h = &l.v[i];
         str_clear(&repl);
-        if (*h->addr == 0 || !fn(h->addr, &repl, ctx))
+        if (*h->addr == 0 || h->malformed || !fn(h->addr, &repl, ctx))
             continue;
         str_appendn(out, value + pos, h->start - pos);
         address_quote(str_cstr(&repl), out);

@@ -40,10 +40,10 @@ void hdr_addr_list_release(struct hdr_addr_list *l);
 int header_addr_extract(const char *value, size_t len, size_t max_tokens, struct argv *out,
                         struct str *err);
 
-/* Rewrites every address: fn gets the internal form and returns 1 with replacement set to a
- * new internal address, or 0 to keep it. out gets the value with each replaced address written
- * in external (quoted) form and everything else (names, comments, spacing) unchanged. Returns
- * the number of replaced addresses, or -1 with err set. */
+/* Rewrites every well-formed address (malformed ones and "<>" are left alone): fn gets the internal
+ * form and returns 1 with replacement set to a new internal address, or 0 to keep it. out gets the
+ * value with each replaced address written in external (quoted) form and everything else (names,
+ * comments, spacing) unchanged. Returns the number of replaced addresses, or -1 with err set. */
 typedef int (*hdr_addr_rewrite_fn)(const char *internal, struct str *replacement, void *ctx);
 int header_addr_rewrite(const char *value, size_t len, size_t max_tokens, hdr_addr_rewrite_fn fn,
                         void *ctx, struct str *out, struct str *err);
