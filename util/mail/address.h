@@ -10,10 +10,15 @@
  *           no white space, comments or phrases.
  *   lenient (the default): white space around tokens, (comments), a phrase before the
  *           "<...>" ("Name <user@x>"), and no brackets at all ("user@x") are accepted.
- * Both modes: source routes "@a,@b:" are removed; NUL, CR, LF and other control characters,
- * unbalanced quotes/brackets/parentheses, more than one address, an empty local part before
- * '@', an empty domain after '@', a malformed "[...]" literal (only IPv4 and "IPv6:" are
- * accepted), malformed UTF-8 and (unless ADDR_PARSE_ALLOW_MIN_USER) a leading '-' are errors.
+ * Both modes: source routes "@a,@b:" are removed; NUL, CR, LF and other control characters
+ * (TAB only as white space between tokens, never quoted or escaped), unbalanced
+ * quotes/brackets/parentheses, comments nested deeper than ADDR_MAX_COMMENT_DEPTH, more than
+ * one address, a malformed source route, an empty local part before '@' or one without any
+ * word ("..@x"), an empty domain after '@', a malformed "[...]" literal (only IPv4 and
+ * "IPv6:" are accepted), malformed UTF-8 and (unless ADDR_PARSE_ALLOW_MIN_USER) a leading '-'
+ * are errors. An unquoted '@' inside the local part is kept ("user@other@ours": the last '@'
+ * separates the domain); address_resolve() deals with it. There is no length limit here:
+ * the SMTP line length limit bounds the input (the parser is linear).
  * Unusual dots in the local part ("a..b", "a.@x", as some mobile carriers issue) are accepted.
  * Domain words must consist of letters, digits, '-', '_' or 8-bit bytes (strict mode only).
  *

@@ -159,14 +159,12 @@ int header_addr_parse(const char *value, size_t len, size_t max_tokens, struct h
                       struct str *err)
 {
     struct addr_toks t = {0};
+    t.limit = max_tokens ? max_tokens : HDR_ADDR_TOKEN_LIMIT;
     if (addr_tokenize(value, len, ATOK_HEADER, &t, err) != 0) {
         addr_toks_release(&t);
         return -1;
     }
-    if (max_tokens == 0)
-        max_tokens = HDR_ADDR_TOKEN_LIMIT;
-    if (t.n > max_tokens) {
-        t.n = max_tokens;
+    if (t.truncated) {
         out->truncated = 1;
         out->malformed = 1;
     }

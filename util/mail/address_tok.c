@@ -144,8 +144,13 @@ int addr_tokenize(const char *s, size_t len, int mode, struct addr_toks *out, st
         return fail(err, "NUL byte in address");
     if (!(mode & ATOK_HEADER) && bad_envelope_byte(s, len))
         return fail(err, "control character in address");
+    out->truncated = 0;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
+        if (out->limit && out->n >= out->limit) {
+            out->truncated = 1;
+            break;
+        }
         if (is_space(c, mode)) {
             size_t j = i;
             while (j < len && is_space((unsigned char)s[j], mode))

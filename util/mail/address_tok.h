@@ -26,6 +26,8 @@ struct addr_toks {
     struct addr_tok *v;
     size_t n, cap;
     int malformed; /* header mode: something was unbalanced and closed at the end */
+    size_t limit;  /* stop after this many tokens (0 = no limit) */
+    int truncated; /* the limit was reached */
 };
 
 /* Lexer modes. */
