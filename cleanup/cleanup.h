@@ -116,6 +116,8 @@ void cleanup_session(struct stream *client);
 /* cleanup_envelope.c: client envelope records (validation) and the written envelope. */
 int cleanup_envelope_record(struct cleanup_state *st, int type, const struct str *data,
                             struct str *err);
+/* An A record after the content (same names as in the envelope). */
+int cleanup_final_attr(struct cleanup_state *st, const struct str *data, struct str *err);
 int cleanup_envelope_complete(struct cleanup_state *st, struct str *err);
 /* Rewrites and expands recipients and the sender; writes the envelope segment. */
 void cleanup_envelope_write(struct cleanup_state *st);

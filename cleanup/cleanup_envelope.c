@@ -42,7 +42,8 @@ static int clean_text(const struct str *d)
     return 1;
 }
 
-static int add_attr(struct cleanup_state *st, const struct str *d, struct str *err)
+static int add_attr_to(struct argv *names, struct argv *values, const struct str *d,
+                       struct str *err)
 {
     const char *eq = memchr(d->data, '=', d->len);
     if (eq == NULL) {
@@ -53,13 +54,27 @@ static int add_attr(struct cleanup_state *st, const struct str *d, struct str *e
     for (i = 0; client_attrs[i]; i++)
         if (strlen(client_attrs[i]) == n && memcmp(client_attrs[i], d->data, n) == 0)
             break;
-    if (client_attrs[i] == NULL || st->attr_names->n >= CLEANUP_MAX_ATTRS) {
+    if (client_attrs[i] == NULL || names->n >= CLEANUP_MAX_ATTRS) {
         str_setf(err, "unexpected attribute %.*s", (int)(n > 64 ? 64 : n), d->data);
         return -1;
     }
-    argv_addn(st->attr_names, d->data, n);
-    argv_add(st->attr_values, eq + 1);
+    argv_addn(names, d->data, n);
+    argv_add(values, eq + 1);
     return 0;
+}
+
+static int add_attr(struct cleanup_state *st, const struct str *d, struct str *err)
+{
+    return add_attr_to(st->attr_names, st->attr_values, d, err);
+}
+
+int cleanup_final_attr(struct cleanup_state *st, const struct str *d, struct str *err)
+{
+    if (!clean_text(d) || memchr(d->data, 0, d->len)) {
+        str_set(err, "bad A record content");
+        return -1;
+    }
+    return add_attr_to(st->final_names, st->final_values, d, err);
 }
 
 static int add_rcpt(struct cleanup_state *st, const struct str *d, struct str *err)
@@ -81,6 +96,10 @@ int cleanup_envelope_record(struct cleanup_state *st, int type, const struct str
 {
     if (!clean_text(d) || memchr(d->data, 0, d->len)) {
         str_setf(err, "bad %c record content", type);
+        return -1;
+    }
+    if (strchr("FAODNR", type) == NULL) {
+        str_setf(err, "unexpected %c record in envelope", type);
         return -1;
     }
     if (!st->have_sender && type != REC_SENDER) {

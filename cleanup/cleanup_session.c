@@ -178,7 +178,7 @@ static void final_record(struct session *ss, int type, struct str *data)
     }
     if (type != REC_ATTR)
         return protocol_error(ss, "unexpected record after content");
-    if (cleanup_envelope_record(&ss->st, REC_ATTR, data, &ss->err) < 0)
+    if (cleanup_final_attr(&ss->st, data, &ss->err) < 0)
         protocol_error(ss, ss->err.data);
 }
 
