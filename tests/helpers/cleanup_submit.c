@@ -19,6 +19,8 @@ int main(int argc, char **argv)
     struct cleanup_client *c = cleanup_open(argv[1], atoi(argv[2]), 10, &id, &why);
     if (c == NULL) {
         printf("open failed: %s\n", str_cstr(&why));
+        str_release(&id);
+        str_release(&why);
         return 1;
     }
     printf("queue_id=%s\n", str_cstr(&id));
