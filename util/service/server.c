@@ -313,7 +313,13 @@ int server_main(int argc, char **argv, const struct server_ops *ops)
     setup_signals();
     if (ops->pre_init)
         ops->pre_init(srv.args.service);
-    server_drop_privileges(config_get("mail_owner"), queue_dir, srv.args.chroot);
+    /* master.cf's unpriv column (-u): most services become mail_owner; those marked "n"
+     * (local, virtual, pipe) stay root to act as each recipient and drop per delivery. */
+    if (srv.args.unprivileged)
+        server_drop_privileges(config_get("mail_owner"), queue_dir, srv.args.chroot);
+    else if (srv.args.chroot && geteuid() == 0)
+        msg_fatal("service %s: chroot requires the unprivileged (unpriv=y) mode",
+                  srv.args.service);
     if (!srv.args.standalone)
         prctl(PR_SET_PDEATHSIG, SIGHUP); /* after the uid change, which clears it */
     if (ops->post_init)
