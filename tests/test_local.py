@@ -77,7 +77,7 @@ def _instance(tmp_path):
     aliases = tmp_path / "aliases"
     user = recipient_user()
     aliases.write_text("postmaster %s\nfiler %s/filed\nlooper1 looper2\nlooper2 looper1\n"
-                       "piper |cat >> %s/piped\n" % (user, tmp_path, tmp_path))
+                       "piper |cat >> %s/piped\ntempfail |exit 75\nnouser \"|echo gone; exit 67\"\n" % (user, tmp_path, tmp_path))
     (etc / "main.cf").write_text(
         "queue_directory = %s\nmail_spool_directory = %s\nmaillog_file = %s/maillog\n"
         "myhostname = mx.example.com\nmydestination = example.com, localhost\n"
@@ -193,3 +193,11 @@ def test_symlinked_mailbox_is_refused(inst):
     assert reply["rcpt_0_status"] == "deferred"
     assert reply["rcpt_0_reason"].startswith("cannot update mailbox %s/spool/%s. " % (inst, user))
     assert (inst / "target").read_text() == ""
+
+
+def test_command_exit_status_mapping(inst):
+    reply = deliver(inst, [("tempfail@example.com", ""), ("nouser@example.com", "")], ["", "x"])
+    assert (reply["rcpt_0_status"], reply["rcpt_0_dsn"]) == ("deferred", "4.3.0")
+    assert reply["rcpt_0_reason"] == "temporary failure"
+    assert (reply["rcpt_1_status"], reply["rcpt_1_dsn"]) == ("bounced", "5.1.1")
+    assert reply["rcpt_1_reason"] == "user unknown. Command output: gone"
