@@ -131,9 +131,11 @@ $(B)/tests/helpers/%: tests/helpers/%.c $(LAYER_LIBS)
 deps:
 	@scripts/install-deps.sh
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
-	$(MAKE) unit-test
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) unit-test
 	$(MAKE) e2e-test
 
 unit-test: $(TEST_BIN)
@@ -145,7 +147,7 @@ e2e-test: all
 
 # ---- sandbox instance ----------------------------------------------------------------------
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	@scripts/run-sandbox.sh $(CURDIR)/$(B) $(CURDIR)/run
 
 # ---- installation ----------------------------------------------------------------------------
