@@ -6,7 +6,9 @@
 #include "base/str.h"
 #include "service/master_pid.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -94,12 +96,44 @@ int postfix_start_fg(const struct postfix_env *env)
     pf_fatal("execute %s: %s", argv[0], strerror(errno));
 }
 
+/* 1 when a live (not zombie) process is in process group pgid. Zombies count as gone: an
+ * orphaned master is reaped by init, which may take a while. Without /proc: kill(-pgid, 0). */
+static int group_alive(pid_t pgid)
+{
+    DIR *dp = opendir("/proc");
+    if (dp == NULL)
+        return !(kill(-pgid, 0) < 0 && errno == ESRCH);
+    struct dirent *de;
+    int alive = 0;
+    char path[64], buf[512];
+    while (!alive && (de = readdir(dp)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof(path), "/proc/%.20s/stat", de->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t n = read(fd, buf, sizeof(buf) - 1);
+        close(fd);
+        if (n <= 0)
+            continue;
+        buf[n] = 0;
+        /* pid (comm) state ppid pgrp ...; comm may contain spaces and parentheses. */
+        char *rp = strrchr(buf, ')');
+        char state;
+        long ppid, pgrp;
+        if (rp && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid &&
+            state != 'Z' && state != 'X')
+            alive = 1;
+    }
+    closedir(dp);
+    return alive;
+}
+
 /* Master gone, and (when it led a process group, as after `master -w`) its children too. */
 static int all_gone(pid_t pid, const struct postfix_env *env)
 {
-    if (postfix_master_pid(env) > 0)
-        return 0;
-    return kill(-pid, 0) < 0 && errno == ESRCH;
+    return postfix_master_pid(env) <= 0 && !group_alive(pid);
 }
 
 static void sleep_ms(long ms)

@@ -223,9 +223,17 @@ static void load_classes(struct check_ctx *c)
     str_release(&err);
 }
 
+/* Report in file order: sort the set names by their main.cf line. */
+static int by_line(const void *a, const void *b)
+{
+    int la = config_set_line(*(char *const *)a), lb = config_set_line(*(char *const *)b);
+    return la < lb ? -1 : la > lb;
+}
+
 static void check_main(struct check_ctx *c)
 {
     struct argv *names = config_set_names();
+    qsort(names->v, names->n, sizeof(names->v[0]), by_line);
     c->file = config_file();
     for (size_t i = 0; i < names->n; i++) {
         const char *name = names->v[i];
