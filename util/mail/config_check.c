@@ -114,12 +114,14 @@ static size_t table_type_length(const char *word)
     return i > 0 && word[i] == ':' ? i : 0;
 }
 
+/* Split a list value; an unbalanced brace is reported when report is set (lists), and
+ * ignored in free text (banners, footers), where braces mean nothing. */
 static int split_value(struct check_ctx *c, const char *param, const char *value,
-                       struct argv *words)
+                       struct argv *words, int report)
 {
     struct str err = STR_INIT;
     int rc = split_words(value, WORD_DELIMS, SPLIT_KEEP_BRACES, words, &err);
-    if (rc < 0)
+    if (rc < 0 && report)
         add_error(c, "parameter %s: %s", param, str_cstr(&err));
     str_release(&err);
     return rc;
@@ -140,7 +142,7 @@ static void scan_tables(struct check_ctx *c, const char *param, const char *valu
         return;
     int strict = ends_with(param, "_maps") || ends_with(param, "_checks");
     struct argv *words = argv_new();
-    if (split_value(c, param, value, words) == 0) {
+    if (split_value(c, param, value, words, strict) == 0) {
         for (size_t i = 0; i < words->n; i++) {
             size_t tl = table_type_length(words->v[i]);
             if (tl == 0)
@@ -158,7 +160,7 @@ static void scan_tables(struct check_ctx *c, const char *param, const char *valu
 static void check_restrictions(struct check_ctx *c, const char *param, const char *value)
 {
     struct argv *words = argv_new();
-    if (split_value(c, param, value, words) < 0) {
+    if (split_value(c, param, value, words, 1) < 0) {
         argv_free(words);
         return;
     }

@@ -67,7 +67,8 @@ static void test_clean_configuration(void **state)
                            "smtpd_helo_required = yes\n"
                            "message_size_limit = 10240000\n"
                            "smtpd_timeout = 300s\n"
-                           "default_process_limit = 100\n",
+                           "default_process_limit = 100\n"
+                           "smtpd_banner = $myhostname ESMTP { unbalanced\n",
                            "smtp inet n - n - - smtpd\n"
                            "  -o smtpd_client_restrictions=permit_sasl_authenticated,reject\n"
                            "  -o smtpd_tls_security_level=encrypt\n",
@@ -130,6 +131,8 @@ static void test_table_must_open(void **state)
     expect_one("alias_maps = hash:/nonexistent/aliases\n", NULL,
                "main.cf, line 1: parameter alias_maps: open hash:/nonexistent/aliases: open "
                "database /nonexistent/aliases.db: No such file or directory");
+    expect_one("transport_maps = inline:{ a=b\n", NULL,
+               "main.cf, line 1: parameter transport_maps: unbalanced '{' in \"inline:{ a=b\"");
     expect_one("header_checks = nosuchtype:/x\n", NULL,
                "main.cf, line 1: parameter header_checks: open nosuchtype:/x: unsupported "
                "dictionary type: nosuchtype");
