@@ -202,3 +202,24 @@ def test_root_mode_children_run_as_mail_owner():
         assert st.st_uid == 65534
     finally:
         inst.cleanup()
+
+
+def test_reload_refuses_semantic_errors(inst):
+    """A main.cf that parses but names an unknown restriction or a missing table is refused by
+    master's own reload (not only by `postfix reload`), and the running services stay."""
+    port, port2 = free_port(), free_port()
+    inst.write_master_cf(echo_entry(port))
+    inst.start_master()
+    inst.main["smtpd_recipient_restrictions"] = "permit_mynetworks, no_such_restriction"
+    inst.main["alias_maps"] = f"hash:{inst.root}/missing-aliases"
+    inst.write_main_cf()
+    inst.write_master_cf(echo_entry(port2))
+    os.kill(inst.master_pid(), signal.SIGHUP)
+    inst.wait_log("reload failed, keeping the running configuration")
+    log = inst.log()
+    assert 'unknown restriction "no_such_restriction" in smtpd_recipient_restrictions' in log
+    assert "parameter alias_maps: open hash:" in log
+    g, _ = talk(port, ["x"])
+    assert "hello from" in g
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port2), timeout=2).close()
