@@ -132,8 +132,13 @@ static void multi_readable(struct event_loop *loop, int fd, int events, void *ct
 {
     (void)events;
     struct stream *client = ctx;
-    if (srv.ops->serve(client, srv.args.service) == SERVER_KEEP &&
-        stream_status(client) == 0)
+    /* Requests the client pipelined may already sit in the stream's buffer, where the event
+     * loop cannot see them: serve until the buffer is empty. */
+    int rc;
+    do
+        rc = srv.ops->serve(client, srv.args.service);
+    while (rc == SERVER_KEEP && stream_status(client) == 0 && stream_pending(client) > 0);
+    if (rc == SERVER_KEEP && stream_status(client) == 0)
         return;
     event_unwatch_fd(loop, fd);
     stream_close(client);
