@@ -58,10 +58,20 @@ static void deactivate(struct event_loop *loop, struct master_service *s)
     master_signal_children(s, SIGHUP);
 }
 
-void master_config_forget(struct event_loop *loop, struct master_service *s)
+static void discard_service(struct event_loop *loop, struct master_service *s)
 {
     master_status_unwatch(loop, s);
     master_service_free(s);
+}
+
+void master_config_forget(struct event_loop *loop, struct master_service *s)
+{
+    for (struct master_service **pp = &master_services; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    discard_service(loop, s);
 }
 
 /* Builds the service list of a master.cf; NULL (err set) if any entry is unusable. */
@@ -137,8 +147,8 @@ static void apply_services(struct event_loop *loop, struct master_service *fresh
         s->next = NULL;
         if (find_service(fresh_list, s->key) == NULL && !s->removed) {
             deactivate(loop, s);
-            if (s->total == 0) {
-                master_config_forget(loop, s);
+            if (s->total == 0) { /* not on any list at this point */
+                discard_service(loop, s);
                 continue;
             }
         }
