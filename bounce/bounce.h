@@ -18,7 +18,7 @@ struct bounce_job {
 /* Builds the notice for the entries and queues it from notice_sender to `to`; headers_only
  * forces a header-only copy (postmaster notices). 0 with new_id set, or -1 with why set. */
 int bounce_notice(const struct bounce_job *job, const struct bounce_entry *v, size_t n,
-                  const char *to, const char *notice_sender, int headers_only,
-                  struct str *new_id, struct str *why);
+                  const char *to, const char *notice_sender, int headers_only, struct str *new_id,
+                  struct str *why);
 
 #endif

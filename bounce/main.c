@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const allowed[] = {"op",     "queue_name", "queue_id", "sender",
-                                      "dsn_envid", "dsn_ret", NULL};
+static const char *const allowed[] = {"op",        "queue_name", "queue_id", "sender",
+                                      "dsn_envid", "dsn_ret",    NULL};
 static const char *const required[] = {"op", "queue_name", "queue_id", "sender", NULL};
 
 static int has_class(const char *name)
@@ -111,8 +111,11 @@ static int serve(struct stream *client, const char *service)
         } else {
             struct bounce_job job = {strcmp(op, "warn") == 0 ? DSN_REPORT_DELAYED
                                                              : DSN_REPORT_FAILED,
-                                     attr_get(a, "queue_name"), attr_get(a, "queue_id"),
-                                     attr_get(a, "sender"), envid ? envid : "", ret ? ret : ""};
+                                     attr_get(a, "queue_name"),
+                                     attr_get(a, "queue_id"),
+                                     attr_get(a, "sender"),
+                                     envid ? envid : "",
+                                     ret ? ret : ""};
             int rc = handle(&job, &id, &err);
             if (rc < 0)
                 msg_warn("%s: cannot send notification: %s", job.queue_id, err.data);

@@ -30,8 +30,8 @@ static struct queue_layout layout(void)
 }
 
 /* Appends the original message's lines (headers only when asked) to out. */
-static int original(const struct bounce_job *job, int headers_only, long *arrival,
-                    struct argv *out, struct str *why)
+static int original(const struct bounce_job *job, int headers_only, long *arrival, struct argv *out,
+                    struct str *why)
 {
     struct str path = STR_INIT, line = STR_INIT, piece = STR_INIT;
     struct queue_envelope env;
@@ -106,8 +106,8 @@ static int queue_it(const char *sender, const char *to, const struct argv *lines
 }
 
 int bounce_notice(const struct bounce_job *job, const struct bounce_entry *v, size_t n,
-                  const char *to, const char *notice_sender, int headers_only,
-                  struct str *new_id, struct str *why)
+                  const char *to, const char *notice_sender, int headers_only, struct str *new_id,
+                  struct str *why)
 {
     struct argv *orig = argv_new(), *lines = argv_new();
     struct str date = STR_INIT, arrival = STR_INIT, boundary = STR_INIT, msgid = STR_INIT;
@@ -122,11 +122,10 @@ int bounce_notice(const struct bounce_job *job, const struct bounce_entry *v, si
         dsn_report_date((long)tv.tv_sec, &date);
         dsn_report_date(arrived, &arrival);
         str_setf(&boundary, "%s.%ld/%s", job->queue_id, (long)tv.tv_sec, host);
-        str_setf(&msgid, "%ld.%06ld.%s@%s", (long)tv.tv_sec, (long)tv.tv_usec, job->queue_id,
-                 host);
-        struct dsn_report r = {job->kind, host,          job->queue_id, job->sender,
-                               to,        job->envid,    date.data,     arrival.data,
-                               boundary.data, msgid.data, headers_only};
+        str_setf(&msgid, "%ld.%06ld.%s@%s", (long)tv.tv_sec, (long)tv.tv_usec, job->queue_id, host);
+        struct dsn_report r = {job->kind,   host,      job->queue_id, job->sender,   to,
+                               job->envid,  date.data, arrival.data,  boundary.data, msgid.data,
+                               headers_only};
         dsn_report_begin(&r, v, n, lines);
         for (size_t i = 0; i < orig->n; i++)
             argv_add(lines, orig->v[i]);

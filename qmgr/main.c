@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct qmgr_config qmgr_cfg;
-
 static long get_time_or(const char *name, long def)
 {
     return config_get(name) ? config_get_time(name) : def;

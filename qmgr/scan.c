@@ -18,6 +18,7 @@
 
 #define DEBRIS_AGE (24 * 3600) /* a file still not ready after this long is removed */
 
+struct qmgr_config qmgr_cfg;
 size_t qmgr_active_count;
 
 void qmgr_move_file(const char *id, const char *from_queue, const char *to_queue)

@@ -50,8 +50,9 @@ static void headers(const struct dsn_report *r, struct argv *out)
     int failed = r->kind == DSN_REPORT_FAILED;
     addf(out, "From: MAILER-DAEMON@%s (Mail Delivery System)", r->myhostname);
     addf(out, "To: <%s>", r->to);
-    addf(out, "Subject: %s", failed ? "Returned mail: delivery failed"
-                                    : "Delayed mail: delivery is still being attempted");
+    addf(out, "Subject: %s",
+         failed ? "Returned mail: delivery failed"
+                : "Delayed mail: delivery is still being attempted");
     addf(out, "Date: %s", r->date);
     addf(out, "Message-Id: <%s>", r->message_id);
     addf(out, "Auto-Submitted: auto-replied");

@@ -21,8 +21,8 @@ struct dsn_report {
     const char *date;         /* RFC 5322 date of the notice */
     const char *arrival_date; /* RFC 5322 date of the original's arrival */
     const char *boundary;
-    const char *message_id;   /* without brackets */
-    int headers_only;         /* RET=HDRS or over bounce_size_limit */
+    const char *message_id; /* without brackets */
+    int headers_only;       /* RET=HDRS or over bounce_size_limit */
 };
 
 /* Appends everything up to and including the blank line that starts the original message. */
