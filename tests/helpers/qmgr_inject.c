@@ -62,6 +62,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.data);
         return 1;
     }
+    str_release(&w.id);
     printf("%s\n", id.data);
     str_release(&err);
     str_release(&line);
