@@ -1,14 +1,12 @@
 /* notice: one delivery status notification: read the original message, compose the report
- * (util/mail/dsn_report.h) and queue it as a new message with the given sender. The notice is
- * written as a queue file in incoming/ and qmgr is triggered (docs/qmgr.md explains why not
- * through cleanup yet). */
+ * (util/mail/dsn_report.h) and submit it through cleanup as a new message with the given
+ * sender. */
 #include "bounce.h"
 
 #include "base/log.h"
 #include "base/mem.h"
-#include "base/net.h"
 #include "mail/config.h"
-#include "mail/qmgr_trigger.h"
+#include "mail/cleanup_client.h"
 #include "mail/queue_file.h"
 #include "mail/queue_id.h"
 
@@ -20,14 +18,6 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
-
-static struct queue_layout layout(void)
-{
-    struct queue_layout l = {".", config_get("hash_queue_names"),
-                             (int)config_get_int("hash_queue_depth"),
-                             config_get_bool("enable_long_queue_ids")};
-    return l;
-}
 
 /* Appends the original message's lines (headers only when asked) to out. */
 static int original(const struct bounce_job *job, int headers_only, long *arrival, struct argv *out,
@@ -75,34 +65,24 @@ static int original(const struct bounce_job *job, int headers_only, long *arriva
     return rc;
 }
 
-static void trigger_qmgr(void)
-{
-    int fd = net_connect_unix(QMGR_TRIGGER_ENDPOINT, 1000, NULL);
-    if (fd >= 0) {
-        if (write(fd, "I", 1) < 0)
-            msg_warn("trigger qmgr: %s", strerror(errno));
-        close(fd);
-    }
-}
+#define NOTICE_CLEANUP_TIMEOUT 100
 
+/* Submits the notice through cleanup, like any other new message (internal mail: address
+ * mappings apply, content checks do not). */
 static int queue_it(const char *sender, const char *to, const struct argv *lines,
                     struct str *new_id, struct str *why)
 {
-    struct queue_layout l = layout();
-    struct queue_file_writer w;
-    if (queue_file_create(&w, &l, "incoming", why) < 0)
+    struct cleanup_client *c =
+        cleanup_open("public/cleanup", CLEANUP_FLAG_MAP_OK, NOTICE_CLEANUP_TIMEOUT, new_id, why);
+    if (c == NULL)
         return -1;
-    str_set(new_id, w.id.data);
-    queue_file_puts(&w, REC_SENDER, sender);
-    queue_file_puts(&w, REC_RCPT, to);
-    queue_file_start_content(&w);
+    cleanup_puts(c, REC_SENDER, sender);
+    cleanup_puts(c, REC_RCPT, to);
+    cleanup_put(c, REC_CONTENT, "", 0);
     for (size_t i = 0; i < lines->n; i++)
-        queue_file_puts(&w, REC_LINE, lines->v[i]);
-    queue_file_puts(&w, REC_XTRA, "");
-    if (queue_file_publish(&w, why) < 0)
-        return -1;
-    trigger_qmgr();
-    return 0;
+        cleanup_puts(c, REC_LINE, lines->v[i]);
+    cleanup_put(c, REC_XTRA, "", 0);
+    return cleanup_finish(c, why) == 0 ? 0 : -1;
 }
 
 int bounce_notice(const struct bounce_job *job, const struct bounce_entry *v, size_t n,

@@ -1,6 +1,7 @@
 """End-to-end tests of the queue manager with the error, discard and bounce services and a
-scripted delivery agent (tests/helpers/qmgr_test_agent.c). Queue files are written straight
-into incoming/ by tests/helpers/qmgr_inject.c (standing in for cleanup)."""
+scripted delivery agent (tests/helpers/qmgr_test_agent.c). Test messages are written straight
+into incoming/ by tests/helpers/qmgr_inject.c; the bounce service's notices go through the real
+cleanup."""
 import os
 import pathlib
 import re
@@ -21,6 +22,7 @@ INJECT = helper_path("qmgr_inject")
 def master_cf(script):
     return (
         "qmgr unix n - n 300 1 qmgr\n"
+        "cleanup unix n - n - 0 cleanup\n"
         "bounce unix - - n - 0 bounce\n"
         "defer unix - - n - 0 bounce\n"
         "error unix - - n - - error\n"
