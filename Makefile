@@ -72,8 +72,15 @@ $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# The compiled-in directory defaults follow the install variables: paths.o is rebuilt
+# whenever they change (the stamp file holds the last set used).
+PATHS_STAMP := $(B)/obj/paths.defs
+$(shell mkdir -p $(B)/obj)
+ifneq ($(file < $(PATHS_STAMP)),$(PATH_DEFS))
+$(file > $(PATHS_STAMP),$(PATH_DEFS))
+endif
 $(B)/obj/util/mail/paths.o: CFLAGS += $(PATH_DEFS)
-$(B)/obj/util/mail/paths.o: Makefile
+$(B)/obj/util/mail/paths.o: $(PATHS_STAMP)
 
 define LAYER_template
 $(1)_LAYER_OBJ := $$(patsubst %.c,$(B)/obj/%.o,$$(filter-out %_test.c,$$(wildcard util/$(1)/*.c)))
@@ -124,9 +131,11 @@ $(B)/tests/helpers/%: tests/helpers/%.c $(LAYER_LIBS)
 deps:
 	@scripts/install-deps.sh
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	$(MAKE) all
-	$(MAKE) unit-test
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) unit-test
 	$(MAKE) e2e-test
 
 unit-test: $(TEST_BIN)
@@ -138,7 +147,7 @@ e2e-test: all
 
 # ---- sandbox instance ----------------------------------------------------------------------
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	@scripts/run-sandbox.sh $(CURDIR)/$(B) $(CURDIR)/run
 
 # ---- installation ----------------------------------------------------------------------------

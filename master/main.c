@@ -7,8 +7,8 @@
 #include "master.h"
 
 #include "base/log.h"
-#include "base/fsutil.h"
 #include "mail/config.h"
+#include "mail/queue_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -141,17 +141,18 @@ static void on_terminate(struct event_loop *loop, int signo, void *ctx)
     exit(0);
 }
 
-/* The directories master itself needs in the queue directory. */
+/* The queue directory layout (util/mail/queue_layout.h): missing directories are created, so
+ * a master started without `postfix start` still finds pid/, public/ and private/. */
 static void make_runtime_dirs(void)
 {
-    static const struct {
-        const char *name;
-        mode_t mode;
-    } dirs[] = {{"pid", 0755}, {"public", 0755}, {"private", 0700}};
-    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-        if (mkdir(dirs[i].name, dirs[i].mode) < 0 && errno != EEXIST)
-            msg_fatal("mkdir %s/%s: %s", config_get("queue_directory"), dirs[i].name,
-                      strerror(errno));
+    struct queue_layout q;
+    struct str err = STR_INIT;
+    if (queue_layout_init(&q, config_get("queue_directory"), config_get("mail_owner"),
+                          config_get("setgid_group"), &err) < 0 ||
+        queue_layout_create(&q, &err) < 0)
+        msg_fatal("%s", str_cstr(&err));
+    queue_layout_release(&q);
+    str_release(&err);
 }
 
 static int test_running(void)

@@ -6,10 +6,14 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "mail/config.h"
+#include "mail/config_check.h"
 
 #include <signal.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct master_service *master_services;
 
@@ -54,10 +58,20 @@ static void deactivate(struct event_loop *loop, struct master_service *s)
     master_signal_children(s, SIGHUP);
 }
 
-void master_config_forget(struct event_loop *loop, struct master_service *s)
+static void discard_service(struct event_loop *loop, struct master_service *s)
 {
     master_status_unwatch(loop, s);
     master_service_free(s);
+}
+
+void master_config_forget(struct event_loop *loop, struct master_service *s)
+{
+    for (struct master_service **pp = &master_services; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    discard_service(loop, s);
 }
 
 /* Builds the service list of a master.cf; NULL (err set) if any entry is unusable. */
@@ -133,8 +147,8 @@ static void apply_services(struct event_loop *loop, struct master_service *fresh
         s->next = NULL;
         if (find_service(fresh_list, s->key) == NULL && !s->removed) {
             deactivate(loop, s);
-            if (s->total == 0) {
-                master_config_forget(loop, s);
+            if (s->total == 0) { /* not on any list at this point */
+                discard_service(loop, s);
                 continue;
             }
         }
@@ -160,12 +174,52 @@ static void apply_services(struct event_loop *loop, struct master_service *fresh
     master_services = kept;
 }
 
+/* Checks the configuration on disk in a child process, so that a broken one never replaces
+ * the running configuration in master's memory (util/mail/config_check.h). Returns 0 when it
+ * is sound; otherwise each problem is logged. */
+static int validate_on_disk(const char *dir)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return 0; /* cannot check: fall back to config_load's own syntax checks */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[0]);
+        struct argv *errors = argv_new();
+        int n = config_check_dir(dir, errors);
+        for (size_t i = 0; i < errors->n; i++)
+            dprintf(p[1], "%s\n", errors->v[i]);
+        _exit(n > 0 ? 1 : 0);
+    }
+    close(p[1]);
+    struct str out = STR_INIT;
+    char buf[4096];
+    ssize_t n;
+    while (pid > 0 && (n = read(p[0], buf, sizeof(buf))) > 0 && out.len < 65536)
+        str_appendn(&out, buf, (size_t)n);
+    close(p[0]);
+    int status = 0;
+    if (pid > 0)
+        waitpid(pid, &status, 0);
+    struct argv *lines = argv_split(str_cstr(&out), "\n");
+    for (size_t i = 0; i < lines->n; i++)
+        msg_warn("%s", lines->v[i]);
+    argv_free(lines);
+    str_release(&out);
+    return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
 void master_config_reload(struct event_loop *loop)
 {
     struct str err = STR_INIT;
     struct mastercf *m = NULL;
     struct master_service *fresh = NULL;
     char *dir = xstrdup(config_directory()); /* config_load replaces the string */
+    if (validate_on_disk(dir) < 0) {
+        msg_warn("reload failed, keeping the running configuration: configuration errors");
+        free(dir);
+        return;
+    }
     if (config_load(dir, &err) < 0 || (m = read_master_cf(&err)) == NULL ||
         ((fresh = build_services(m, &err)) == NULL && err.len)) {
         msg_warn("reload failed, keeping the running configuration: %s", str_cstr(&err));

@@ -9,6 +9,8 @@ import subprocess
 
 import pytest
 
+SANITIZE = os.environ.get("SANITIZE") == "1"
+
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BUILD = pathlib.Path(os.environ.get("KESTREL_BUILD", REPO / "build"))
 
@@ -40,3 +42,23 @@ def config_dir(tmp_path):
     shipped = REPO / "conf" / "master.cf"
     (d / "master.cf").write_text(shipped.read_text() if shipped.exists() else "")
     return d
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sanitizer_reports():
+    """Under SANITIZE=1, every program (daemons included: instance.py passes the variables
+    through import_environment) writes sanitizer reports into one directory; any report fails
+    the run. Leak checking is left to the unit tests: daemons exit without freeing."""
+    if not SANITIZE:
+        yield
+        return
+    import shutil
+    import tempfile
+    d = pathlib.Path(tempfile.mkdtemp(prefix="kestrel-sanitizer-"))
+    os.chmod(d, 0o1777)  # daemons run as an unprivileged user
+    os.environ["ASAN_OPTIONS"] = f"detect_leaks=0:abort_on_error=1:log_path={d}/asan"
+    os.environ["UBSAN_OPTIONS"] = f"print_stacktrace=1:halt_on_error=1:log_path={d}/ubsan"
+    yield
+    reports = sorted(p.read_text(errors="replace") for p in d.iterdir())
+    shutil.rmtree(d, ignore_errors=True)
+    assert not reports, "sanitizer reports:\n" + "\n".join(reports)

@@ -69,7 +69,7 @@ class Instance:
             "data_directory": str(self.root / "data"),
             "mail_spool_directory": str(self.mail),
             "mail_owner": user,
-            "setgid_group": pwd.getpwnam(user).pw_name if False else self._group_name(),
+            "setgid_group": self._group_name(),
             "default_privs": user,
             "maillog_file": str(self.log_path),
             "myhostname": "mail.example.test",
@@ -78,6 +78,9 @@ class Instance:
             "alias_maps": "",
             "alias_database": "",
         }
+        if os.environ.get("SANITIZE") == "1":
+            self.main["import_environment"] = (
+                "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS")
         if main_cf:
             self.main.update(main_cf)
         self.write_main_cf()

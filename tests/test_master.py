@@ -188,11 +188,17 @@ def test_second_master_refused_and_sigkill_recovery(inst):
 def test_root_mode_children_run_as_mail_owner():
     inst = Instance("rootmode", user="nobody")
     try:
-        port = free_port()
-        inst.write_master_cf(echo_entry(port) + f"tick unix n - n 1 1 {ECHO} trigger\n")
+        port, jailed = free_port(), free_port()
+        inst.write_master_cf(echo_entry(port) + f"tick unix n - n 1 1 {ECHO} trigger\n"
+                             f"127.0.0.1:{jailed} inet n - y - - {ECHO}\n")
         inst.start_master(as_root=True)
         g, _ = talk(port, ["x"])
         assert g.rstrip().endswith("uid=65534")
+        # The chroot column: the child's root directory is the queue directory.
+        s, f = connect(jailed)
+        pid = int(f.readline().split()[0])
+        assert os.readlink(f"/proc/{pid}/root") == str(inst.spool)
+        s.close()
         masters = [p for p in inst.processes() if os.path.basename(p[2][0]) == "master"]
         assert masters and masters[0][1] == 0
         for pid, uid, argv in inst.children("echo_service"):
@@ -202,3 +208,43 @@ def test_root_mode_children_run_as_mail_owner():
         assert st.st_uid == 65534
     finally:
         inst.cleanup()
+
+
+def test_reload_refuses_semantic_errors(inst):
+    """A main.cf that parses but names an unknown restriction or a missing table is refused by
+    master's own reload (not only by `postfix reload`), and the running services stay."""
+    port, port2 = free_port(), free_port()
+    inst.write_master_cf(echo_entry(port))
+    inst.start_master()
+    inst.main["smtpd_recipient_restrictions"] = "permit_mynetworks, no_such_restriction"
+    inst.main["alias_maps"] = f"hash:{inst.root}/missing-aliases"
+    inst.write_main_cf()
+    inst.write_master_cf(echo_entry(port2))
+    os.kill(inst.master_pid(), signal.SIGHUP)
+    inst.wait_log("reload failed, keeping the running configuration")
+    log = inst.log()
+    assert 'unknown restriction "no_such_restriction" in smtpd_recipient_restrictions' in log
+    assert "parameter alias_maps: open hash:" in log
+    g, _ = talk(port, ["x"])
+    assert "hello from" in g
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port2), timeout=2).close()
+
+
+def test_multi_server_serves_clients_concurrently(inst):
+    """SERVER_MULTI: one process serves several connected clients in its event loop."""
+    port = free_port()
+    inst.write_master_cf(f"127.0.0.1:{port} inet n - n - 1 {ECHO} multi\n")
+    inst.start_master()
+    a, fa = connect(port)
+    b, fb = connect(port)
+    for f, word in ((fa, "one"), (fb, "two"), (fa, "three")):
+        f.write(word + "\n")
+        f.flush()
+    ra, rb, ra2 = fa.readline(), fb.readline(), fa.readline()
+    assert ra.split()[1:] == [f"127.0.0.1:{port}", "one"]
+    assert rb.split()[1:] == [f"127.0.0.1:{port}", "two"]
+    assert ra2.split()[2] == "three"
+    assert ra.split()[0] == rb.split()[0] == ra2.split()[0]  # the same process
+    a.close()
+    b.close()

@@ -90,7 +90,11 @@ void log_close_syslog(void)
 
 int log_open_file(const char *path)
 {
-    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    /* /dev/stdout and /dev/stderr mean the descriptors we have, which an unprivileged process
+     * may not be able to open again by name. */
+    int fd = strcmp(path, "/dev/stdout") == 0   ? fcntl(1, F_DUPFD_CLOEXEC, 3)
+             : strcmp(path, "/dev/stderr") == 0 ? fcntl(2, F_DUPFD_CLOEXEC, 3)
+                                                : open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
     if (log_fd >= 0)

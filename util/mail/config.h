@@ -58,6 +58,8 @@ void config_reset(void);
 
 /* main.cf editing (config_edit.c), atomically through a temporary file and rename(). */
 enum config_edit_op { CONFIG_EDIT_SET, CONFIG_EDIT_REMOVE, CONFIG_EDIT_COMMENT };
+/* Append the lines of [s, e) to out, each prefixed with '#' (ends with a newline). */
+void config_comment_out(struct str *out, const char *s, const char *e);
 struct config_edit {
     const char *name;
     const char *value; /* CONFIG_EDIT_SET only */

@@ -29,7 +29,7 @@ static void write_setting(struct str *out, const struct config_edit *e)
         str_appendf(out, "%s =\n", e->name);
 }
 
-static void comment_out(struct str *out, const char *s, const char *e)
+void config_comment_out(struct str *out, const char *s, const char *e)
 {
     while (s < e) {
         const char *nl = memchr(s, '\n', (size_t)(e - s));
@@ -59,7 +59,7 @@ void config_edit_text(const char *text, size_t len, enum config_edit_op op,
         if (k < 0) {
             str_appendn(out, s, (size_t)(e - s));
         } else if (op == CONFIG_EDIT_COMMENT) {
-            comment_out(out, s, e);
+            config_comment_out(out, s, e);
         } else if (op == CONFIG_EDIT_SET && !done[k]) {
             write_setting(out, &edits[k]);
             done[k] = 1;

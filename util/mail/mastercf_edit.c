@@ -103,13 +103,7 @@ static void replace_group(const char *text, size_t len, int line, const char *re
             continue;
         }
         if (comment) {
-            while (s < e) {
-                const char *nl = memchr(s, '\n', (size_t)(e - s));
-                nl = nl ? nl + 1 : e;
-                str_appendc(out, '#');
-                str_appendn(out, s, (size_t)(nl - s));
-                s = nl;
-            }
+            config_comment_out(out, s, e);
         } else if (repl) {
             str_append(out, repl);
             str_appendc(out, '\n');

@@ -132,8 +132,13 @@ static void multi_readable(struct event_loop *loop, int fd, int events, void *ct
 {
     (void)events;
     struct stream *client = ctx;
-    if (srv.ops->serve(client, srv.args.service) == SERVER_KEEP &&
-        stream_status(client) == 0)
+    /* Requests the client pipelined may already sit in the stream's buffer, where the event
+     * loop cannot see them: serve until the buffer is empty. */
+    int rc;
+    do
+        rc = srv.ops->serve(client, srv.args.service);
+    while (rc == SERVER_KEEP && stream_status(client) == 0 && stream_pending(client) > 0);
+    if (rc == SERVER_KEEP && stream_status(client) == 0)
         return;
     event_unwatch_fd(loop, fd);
     stream_close(client);
@@ -313,7 +318,13 @@ int server_main(int argc, char **argv, const struct server_ops *ops)
     setup_signals();
     if (ops->pre_init)
         ops->pre_init(srv.args.service);
-    server_drop_privileges(config_get("mail_owner"), queue_dir, srv.args.chroot);
+    /* master.cf's unpriv column (-u): most services become mail_owner; those marked "n"
+     * (local, virtual, pipe) stay root to act as each recipient and drop per delivery. */
+    if (srv.args.unprivileged)
+        server_drop_privileges(config_get("mail_owner"), queue_dir, srv.args.chroot);
+    else if (srv.args.chroot && geteuid() == 0)
+        msg_fatal("service %s: chroot requires the unprivileged (unpriv=y) mode",
+                  srv.args.service);
     if (!srv.args.standalone)
         prctl(PR_SET_PDEATHSIG, SIGHUP); /* after the uid change, which clears it */
     if (ops->post_init)
