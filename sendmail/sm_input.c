@@ -15,7 +15,7 @@ int sm_getline(FILE *in, struct str *line, size_t limit, int *had_cr)
     str_clear(line);
     *had_cr = 0;
     int c;
-    while (line->len < limit && (c = getc(in)) != EOF) {
+    while ((c = getc(in)) != EOF) {
         if (c == '\n') {
             if (line->len && line->data[line->len - 1] == '\r') {
                 str_truncate(line, line->len - 1);
@@ -23,19 +23,12 @@ int sm_getline(FILE *in, struct str *line, size_t limit, int *had_cr)
             }
             return 1;
         }
-        str_appendc(line, c);
-    }
-    if (line->len >= limit) {
-        /* Keep a CR that may belong to a CRLF right after the limit. */
-        if (line->data[line->len - 1] == '\r' && (c = getc(in)) != EOF) {
-            if (c == '\n') {
-                str_truncate(line, line->len - 1);
-                *had_cr = 1;
-                return 1;
-            }
+        if (line->len >= limit) {
+            /* A piece of a long line; a CRLF right after it ends the line in the next call. */
             ungetc(c, in);
+            return 2;
         }
-        return 2;
+        str_appendc(line, c);
     }
     return line->len ? 1 : 0;
 }
