@@ -61,6 +61,8 @@ static void print_record(int type, const struct str *d)
         return;
     }
     const char *name = rec_name(type);
+    if (type == REC_VERSION)
+        return;
     if (name)
         printf("%s: %s\n", name, str_cstr(d));
     else
@@ -179,7 +181,8 @@ int main(int argc, char **argv)
     if (show == 0)
         show = SHOW_ENV | SHOW_HDR | SHOW_BODY;
     struct str err = STR_INIT, queue = STR_INIT, rel = STR_INIT, path = STR_INIT;
-    if (config_load(config_dir, &err) < 0)
+    /* Files named on the command line need no configuration. */
+    if (config_load(config_dir, &err) < 0 && ids->n > 0)
         msg_fatal("%s", str_cstr(&err));
     struct queue_layout l;
     queue_scan_layout(&l);
