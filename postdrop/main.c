@@ -152,6 +152,7 @@ int main(int argc, char **argv)
     if (maildrop_finish(&writer, &err) < 0)
         msg_fatal_status(EX_TEMPFAIL, "%s", str_cstr(&err));
     cleanup_path = NULL;
+    maildrop_release(&writer);
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (mail_trigger("public/pickup", "W", 1, (int)config_get_time("trigger_timeout"), &err) < 0 &&
         msg_verbose)

@@ -247,7 +247,7 @@ void maildrop_put(struct maildrop_writer *w, int type, const void *data, size_t 
         flush_buf(w);
 }
 
-static void writer_release(struct maildrop_writer *w)
+void maildrop_release(struct maildrop_writer *w)
 {
     if (w->fd >= 0)
         close(w->fd);
@@ -261,7 +261,7 @@ void maildrop_abort(struct maildrop_writer *w)
 {
     if (w->path.len)
         unlink(str_cstr(&w->path));
-    writer_release(w);
+    maildrop_release(w);
 }
 
 int maildrop_finish(struct maildrop_writer *w, struct str *err)

@@ -76,8 +76,11 @@ struct maildrop_writer {
 /* Creates <queue_dir>/maildrop/<id> (mode 0600). 0, or -1 with err set. */
 int maildrop_create(struct maildrop_writer *w, const char *queue_dir, struct str *err);
 void maildrop_put(struct maildrop_writer *w, int type, const void *data, size_t len);
-/* Writes what is buffered, fsyncs, sets mode 0700 and closes. 0, or -1 (file removed). */
+/* Writes what is buffered, fsyncs, sets mode 0700 and closes; id and path stay valid until
+ * maildrop_release(). 0, or -1 (file removed, writer released). */
 int maildrop_finish(struct maildrop_writer *w, struct str *err);
+/* Frees the id and path a finished writer keeps (for the caller's messages). */
+void maildrop_release(struct maildrop_writer *w);
 /* Removes the file and releases the writer. */
 void maildrop_abort(struct maildrop_writer *w);
 

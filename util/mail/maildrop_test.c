@@ -140,6 +140,7 @@ static void test_writer_and_scan(void **state)
     char path[600];
     snprintf(path, sizeof(path), "%s", str_cstr(&w.path));
     assert_int_equal(maildrop_finish(&w, &err), 0);
+    maildrop_release(&w);
     assert_int_equal(stat(path, &st), 0);
     assert_int_equal(st.st_mode & 07777, 0700);
     assert_int_equal(st.st_size, 5);
