@@ -541,7 +541,7 @@ static void sc_settings(struct smtpd_checker *c)
     c->delimiters = sc_xstrdup_param("recipient_delimiter");
     c->double_bounce = sc_xstrdup_param("double_bounce_sender");
     c->myhostname = sc_xstrdup_param("myhostname");
-    c->default_rbl_reply = sc_xstrdup_param("default_rbl_reply");
+    c->default_rbl_reply = xstrdup(config_get_raw("default_rbl_reply")); /* $rbl_* later */
     c->reject_code = sc_code("reject_code");
     c->defer_code = sc_code("defer_code");
     c->access_reject_code = sc_code("access_map_reject_code");

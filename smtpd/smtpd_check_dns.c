@@ -19,16 +19,20 @@ static int sc_domain_exists(const char *domain, int mx_first)
 {
     struct argv *a = argv_new();
     struct str err = STR_INIT;
-    int s = DNS_NOTFOUND;
+    int s_mx = DNS_NOTFOUND, s;
     if (mx_first) {
-        s = dns_lookup(domain, DNS_MX, a, &err);
-        if (s == DNS_OK && a->n == 1 && strcmp(strchr(a->v[0], ' ') + 1, ".") == 0)
-            s = 2;
+        s_mx = dns_lookup(domain, DNS_MX, a, &err);
+        if (s_mx == DNS_OK && a->n == 1 && strcmp(strchr(a->v[0], ' ') + 1, ".") == 0)
+            s_mx = 2;
     }
-    if (s == DNS_NOTFOUND) {
+    s = s_mx;
+    if (s != DNS_OK && s != 2) {
+        /* Any address record also proves the domain (an MX failure notwithstanding). */
         s = dns_lookup_addrs(domain, a, &err);
-        if (s == DNS_NOTFOUND && !mx_first)
-            s = dns_lookup(domain, DNS_MX, a, &err);
+        if (s != DNS_OK && !mx_first)
+            s_mx = dns_lookup(domain, DNS_MX, a, &err), s = s_mx == DNS_OK ? DNS_OK : s;
+        if (s != DNS_OK && s_mx == DNS_RETRY)
+            s = DNS_RETRY;
     }
     argv_free(a);
     str_release(&err);
