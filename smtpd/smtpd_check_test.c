@@ -10,6 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/str.h"
@@ -740,6 +744,94 @@ static void test_changed(void **state)
     str_release(&cf);
 }
 
+/* ---- event limits with a fake anvil ---- */
+
+/* A child process answering anvil requests on a unix socket: connections count up, each
+ * request type has its own rate counter. */
+static pid_t fake_anvil(const char *path)
+{
+    int ls = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    unlink(path);
+    assert_int_equal(bind(ls, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(ls, 5), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid > 0) {
+        close(ls);
+        return pid;
+    }
+    long count = 0, rate = 0, msg = 0, rcpt = 0;
+    for (;;) {
+        int fd = accept(ls, NULL, NULL);
+        if (fd < 0)
+            _exit(0);
+        FILE *f = fdopen(fd, "r+");
+        char line[512], req[64] = "";
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "request=", 8) == 0)
+                snprintf(req, sizeof req, "%.*s", (int)strcspn(line + 8, "\n"), line + 8);
+            if (line[0] != '\n')
+                continue;
+            if (strcmp(req, "connect") == 0)
+                count++, rate++;
+            else if (strcmp(req, "disconnect") == 0)
+                count--;
+            else if (strcmp(req, "message") == 0)
+                msg++;
+            else if (strcmp(req, "recipient") == 0)
+                rcpt++;
+            fprintf(f, "status=0\ncount=%ld\nrate=%ld\nmessage=%ld\nrecipient=%ld\n\n", count, rate,
+                    msg, rcpt);
+            fflush(f);
+        }
+        fclose(f);
+    }
+}
+
+static void test_event_limits(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/smtpd_check_anvil_XXXXXX";
+    int tmp = mkstemp(path);
+    close(tmp);
+    pid_t pid = fake_anvil(path);
+    setenv("KESTREL_ANVIL_PATH", path, 1);
+    setup_with("smtpd_client_connection_count_limit = 2\n"
+               "smtpd_client_connection_rate_limit = 3\n"
+               "smtpd_client_message_rate_limit = 1\n"
+               "smtpd_client_recipient_rate_limit = 2\n",
+               "127.0.0.2");
+    assert_int_equal(smtpd_check_connect_limits(checker, &ctx, "smtp", &reply), SMTPD_CHECK_OK);
+    assert_int_equal(smtpd_check_connect_limits(checker, &ctx, "smtp", &reply), SMTPD_CHECK_OK);
+    assert_int_equal(smtpd_check_connect_limits(checker, &ctx, "smtp", &reply), SMTPD_CHECK_REJECT);
+    assert_string_equal(reply.data,
+                        "421 4.7.0 mail.example.com Error: too many connections from 127.0.0.2");
+    smtpd_check_disconnect_limits(checker, &ctx); /* count 2 */
+    smtpd_check_disconnect_limits(checker, &ctx); /* reported once: no-op */
+    assert_int_equal(smtpd_check_connect_limits(checker, &ctx, "smtp", &reply),
+                     SMTPD_CHECK_REJECT);         /* count 3 > 2 */
+    smtpd_check_disconnect_limits(checker, &ctx); /* count 2 */
+    assert_int_equal(smtpd_check_message_limit(checker, &ctx, &reply), SMTPD_CHECK_OK);
+    assert_int_equal(smtpd_check_message_limit(checker, &ctx, &reply), SMTPD_CHECK_REJECT);
+    assert_string_equal(reply.data, "450 4.7.1 Error: too much mail from 127.0.0.2");
+    assert_int_equal(smtpd_check_recipient_limit(checker, &ctx, &reply), SMTPD_CHECK_OK);
+    assert_int_equal(smtpd_check_recipient_limit(checker, &ctx, &reply), SMTPD_CHECK_OK);
+    assert_int_equal(smtpd_check_recipient_limit(checker, &ctx, &reply), SMTPD_CHECK_REJECT);
+    assert_string_equal(reply.data, "450 4.7.1 Error: too many recipients from 127.0.0.2");
+    /* mynetworks is excepted by default. */
+    ctx.client_addr = "127.0.0.1";
+    assert_int_equal(smtpd_check_message_limit(checker, &ctx, &reply), SMTPD_CHECK_OK);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    unlink(path);
+    /* Without anvil the limits are not enforced. */
+    ctx.client_addr = "127.0.0.2";
+    assert_int_equal(smtpd_check_message_limit(checker, &ctx, &reply), SMTPD_CHECK_OK);
+    unsetenv("KESTREL_ANVIL_PATH");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -777,6 +869,7 @@ int main(void)
         cmocka_unit_test_teardown(test_policy_service_hook, teardown),
         cmocka_unit_test_teardown(test_debug_peer_and_exceptions, teardown),
         cmocka_unit_test_teardown(test_changed, teardown),
+        cmocka_unit_test_teardown(test_event_limits, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
