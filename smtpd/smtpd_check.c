@@ -111,9 +111,39 @@ static int sc_policy_service(struct sc_eval *ev, const struct sc_item *it)
 
 static int sc_unsupported(struct sc_eval *ev, const struct sc_item *it)
 {
+    static int warned;
     (void)ev;
-    msg_warn("restriction %s is not implemented; ignored", it->name);
+    if (warned++ < 10)
+        msg_warn("restriction %s is not implemented; ignored", it->name);
     return SMTPD_CHECK_DUNNO;
+}
+
+static int sc_permit_inet_interfaces(struct sc_eval *ev, const struct sc_item *it)
+{
+    (void)it;
+    const char *a = ev->ctx->client_addr;
+    for (size_t i = 0; a && i < ev->c->interfaces->n; i++)
+        if (strcasecmp(ev->c->interfaces->v[i], a) == 0)
+            return SMTPD_CHECK_OK;
+    return SMTPD_CHECK_DUNNO;
+}
+
+static int sc_check_sasl_access(struct sc_eval *ev, const struct sc_item *it)
+{
+    const char *login = ev->ctx->sasl_username;
+    if (!login || !*login)
+        return SMTPD_CHECK_DUNNO;
+    struct str v = STR_INIT;
+    char *id = xstrdup(sc_client_id(ev));
+    int s = maps_find(it->maps, login, &v), r = SMTPD_CHECK_DUNNO;
+    if (s == TABLE_FOUND)
+        r = sc_table_result(ev, it, v.data, id, "Client host", login);
+    else if (s == TABLE_ERROR)
+        r = sc_reject(ev, 451, "4.3.0", "<%s>: Client host rejected: Server configuration error",
+                      id);
+    free(id);
+    str_release(&v);
+    return r;
 }
 
 static const struct {
@@ -139,6 +169,10 @@ static const struct {
     {"check_reverse_client_hostname_ns_access", sc_check_mx_ns_a_access},
     {"check_ccert_access", sc_check_ccert_access},
     {"permit_mynetworks", sc_permit_mynetworks},
+    {"permit_inet_interfaces", sc_permit_inet_interfaces},
+    {"check_sasl_access", sc_check_sasl_access},
+    {"permit_rhswl_client", sc_permit_rhswl_client},
+    {"reject_unknown_address", sc_reject_unknown_recipient_domain},
     {"permit_sasl_authenticated", sc_permit_sasl},
     {"permit_tls_all_clientcerts", sc_permit_tls_all},
     {"permit_tls_clientcerts", sc_permit_tls},

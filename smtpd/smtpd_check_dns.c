@@ -327,3 +327,24 @@ int sc_reject_rhsbl(struct sc_eval *ev, const struct sc_item *it)
     str_release(&err);
     return r;
 }
+
+int sc_permit_rhswl_client(struct sc_eval *ev, const struct sc_item *it)
+{
+    const char *n = ev->ctx->client_name;
+    struct str list = STR_INIT, filter = STR_INIT, q = STR_INIT, addr = STR_INIT;
+    struct str reason = STR_INIT, err = STR_INIT;
+    int r = SMTPD_CHECK_DUNNO;
+    if (n && *n && strcmp(n, "unknown") != 0) {
+        sc_split_list(it->arg, &list, &filter);
+        str_setf(&q, "%s.%s", n, list.data);
+        if (dns_list_query(q.data, filter.len ? filter.data : NULL, &addr, &reason, &err) == DNS_OK)
+            r = SMTPD_CHECK_OK;
+    }
+    str_release(&list);
+    str_release(&filter);
+    str_release(&q);
+    str_release(&addr);
+    str_release(&reason);
+    str_release(&err);
+    return r;
+}

@@ -168,6 +168,7 @@ int sc_reject_unknown_reverse_client(struct sc_eval *ev, const struct sc_item *i
 int sc_reject_rbl_client(struct sc_eval *ev, const struct sc_item *it);
 int sc_permit_dnswl_client(struct sc_eval *ev, const struct sc_item *it);
 int sc_reject_rhsbl(struct sc_eval *ev, const struct sc_item *it);
+int sc_permit_rhswl_client(struct sc_eval *ev, const struct sc_item *it);
 /* Template expansion of rbl replies: $name, ${name}, ${name?text}, ${name:text}. */
 void sc_expand_template(const char *tmpl, const char *const *names, const char *const *values,
                         struct str *out);

@@ -698,6 +698,23 @@ static void test_sender_login_mismatch(void **state)
                         "bob");
 }
 
+static void test_inet_interfaces_and_sasl_access(void **state)
+{
+    (void)state;
+    setup_with("smtpd_relay_restrictions = permit_inet_interfaces, check_sasl_access inline:{ "
+               "{bad = REJECT no relay for you}, good=OK }, reject_unauth_destination\n",
+               "127.0.0.1");
+    assert_string_equal(rcpt("a@b.example", "u@far.example"), "");
+    ctx.client_addr = "127.0.0.2";
+    assert_string_equal(rcpt("a@b.example", "u@far.example"),
+                        "554 5.7.1 <u@far.example>: Relay access denied");
+    ctx.sasl_username = "good";
+    assert_string_equal(rcpt("a@b.example", "u@far.example"), "");
+    ctx.sasl_username = "bad";
+    assert_string_equal(rcpt("a@b.example", "u@far.example"),
+                        "554 5.7.1 <unknown[127.0.0.2]>: Client host rejected: no relay for you");
+}
+
 static void test_policy_service_hook(void **state)
 {
     (void)state;
@@ -866,6 +883,7 @@ int main(void)
         cmocka_unit_test_teardown(test_multi_recipient_bounce_rcpt, teardown),
         cmocka_unit_test_teardown(test_eod_and_etrn, teardown),
         cmocka_unit_test_teardown(test_sender_login_mismatch, teardown),
+        cmocka_unit_test_teardown(test_inet_interfaces_and_sasl_access, teardown),
         cmocka_unit_test_teardown(test_policy_service_hook, teardown),
         cmocka_unit_test_teardown(test_debug_peer_and_exceptions, teardown),
         cmocka_unit_test_teardown(test_changed, teardown),
