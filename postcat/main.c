@@ -184,7 +184,7 @@ int main(int argc, char **argv)
     /* Files named on the command line need no configuration. */
     if (config_load(config_dir, &err) < 0 && ids->n > 0)
         msg_fatal("%s", str_cstr(&err));
-    struct queue_layout l;
+    struct queue_naming l;
     queue_scan_layout(&l);
     for (size_t i = 0; i < ids->n; i++) {
         int found = queue_find(&l, ids->v[i], queue_scan_all, &queue, &rel);

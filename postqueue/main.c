@@ -44,7 +44,7 @@ static void emit(struct str *out)
 static int show_queue(int json)
 {
     static const char *const queues[] = {"incoming", "active", "deferred", "hold", NULL};
-    struct queue_layout l;
+    struct queue_naming l;
     struct str name = STR_INIT, rel = STR_INIT, err = STR_INIT, out = STR_INIT;
     long long total = 0;
     long count = 0;

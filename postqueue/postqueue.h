@@ -19,7 +19,7 @@ struct pq_msg {
 
 /* Loads <queue>/<id> (rel: its path relative to the queue directory) and, for deferred mail,
  * the reasons in defer/<id>. 0, or -1 with err set (corrupt or vanished file). */
-int pq_load(const struct queue_layout *l, const char *queue, const char *id, const char *rel,
+int pq_load(const struct queue_naming *l, const char *queue, const char *id, const char *rel,
             struct pq_msg *m, struct str *err);
 void pq_msg_release(struct pq_msg *m);
 

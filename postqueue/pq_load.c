@@ -15,7 +15,7 @@
 #define PQ_RECORD_LIMIT (1024 * 1024)
 #define PQ_DEFER_LOG_LIMIT (4 * 1024 * 1024)
 
-static void load_reasons(const struct queue_layout *l, const char *id, struct pq_msg *m)
+static void load_reasons(const struct queue_naming *l, const char *id, struct pq_msg *m)
 {
     struct str rel = STR_INIT, path = STR_INIT, text = STR_INIT;
     queue_path(&rel, "defer", id, l->hash_queue_names, l->hash_queue_depth);
@@ -38,7 +38,7 @@ static void load_reasons(const struct queue_layout *l, const char *id, struct pq
     str_release(&text);
 }
 
-int pq_load(const struct queue_layout *l, const char *queue, const char *id, const char *rel,
+int pq_load(const struct queue_naming *l, const char *queue, const char *id, const char *rel,
             struct pq_msg *m, struct str *err)
 {
     struct str path = STR_INIT;

@@ -42,7 +42,7 @@ static const struct op_spec ops[OP_COUNT] = {
     [OP_REQUEUE] = {all_queues, "incoming", "requeued", "Requeued"},
 };
 
-static struct queue_layout layout;
+static struct queue_naming layout;
 
 static void load_config(const char *dir)
 {

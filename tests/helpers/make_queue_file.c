@@ -14,7 +14,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: make_queue_file queue_dir queue sender [rcpt...]\n");
         return 2;
     }
-    struct queue_layout l = {argv[1], "deferred, defer", 1, 0};
+    struct queue_naming l = {argv[1], "deferred, defer", 1, 0};
     struct queue_file_writer w;
     struct str err = STR_INIT;
     if (queue_file_create(&w, &l, argv[2], &err) < 0) {

@@ -162,7 +162,7 @@ static void test_writer_and_scan(void **state)
     assert_int_equal(n, 2);
     assert_int_equal(nested, 1);
     assert_null(queue_scan_open(dir, "missing"));
-    struct queue_layout l = {dir, "maildrop", 1, 0};
+    struct queue_naming l = {dir, "maildrop", 1, 0};
     const char *queues[] = {"maildrop", NULL};
     struct str q = STR_INIT;
     assert_int_equal(queue_find(&l, "ABCDEF12", queues, &q, &rel), 1);

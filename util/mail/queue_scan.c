@@ -109,7 +109,7 @@ void queue_scan_close(struct queue_scan *s)
     free(s);
 }
 
-void queue_scan_layout(struct queue_layout *l)
+void queue_scan_layout(struct queue_naming *l)
 {
     l->queue_directory = config_get("queue_directory");
     l->hash_queue_names = config_get("hash_queue_names");
@@ -121,7 +121,7 @@ void queue_scan_layout(struct queue_layout *l)
         l->hash_queue_depth = 1;
 }
 
-static int exists(const struct queue_layout *l, const char *rel)
+static int exists(const struct queue_naming *l, const char *rel)
 {
     struct str path = STR_INIT;
     struct stat st;
@@ -131,7 +131,7 @@ static int exists(const struct queue_layout *l, const char *rel)
     return ok;
 }
 
-static int scan_for(const struct queue_layout *l, const char *queue, const char *id,
+static int scan_for(const struct queue_naming *l, const char *queue, const char *id,
                     struct str *rel)
 {
     struct queue_scan *s = queue_scan_open(l->queue_directory, queue);
@@ -144,7 +144,7 @@ static int scan_for(const struct queue_layout *l, const char *queue, const char 
     return found;
 }
 
-int queue_find(const struct queue_layout *l, const char *id, const char *const *queues,
+int queue_find(const struct queue_naming *l, const char *id, const char *const *queues,
                struct str *queue, struct str *rel)
 {
     if (!queue_id_valid(id))

@@ -29,11 +29,11 @@ void queue_scan_close(struct queue_scan *s);
 
 /* The queue layout from main.cf (queue_directory, hash_queue_names, hash_queue_depth,
  * enable_long_queue_ids). The strings belong to the configuration. */
-void queue_scan_layout(struct queue_layout *layout);
+void queue_scan_layout(struct queue_naming *layout);
 /* Finds the file of a (valid) queue ID in the first of `queues` (NULL-terminated) that has it,
  * first at its hashed path, then by scanning. 1 with queue and rel set, 0 if not found, -1 if
  * id is not a valid queue ID. */
-int queue_find(const struct queue_layout *layout, const char *id, const char *const *queues,
+int queue_find(const struct queue_naming *layout, const char *id, const char *const *queues,
                struct str *queue, struct str *rel);
 
 /* The queues postqueue and postsuper look at, in Postfix's order. */
