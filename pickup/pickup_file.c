@@ -20,9 +20,9 @@ enum pickup_open_result pickup_open(const char *rel, int *fd, struct stat *st, s
         str_set(why, "not a regular file");
         return PICKUP_OPEN_BAD;
     }
-    if ((st->st_mode & 07777) == 0600)
+    if ((st->st_mode & 07777) == MAILDROP_MODE_WRITING)
         return PICKUP_OPEN_SKIP;
-    if ((st->st_mode & 07777) != 0700) {
+    if ((st->st_mode & 07777) != MAILDROP_MODE_READY) {
         str_setf(why, "bad file mode %04o", (unsigned)(st->st_mode & 07777));
         return PICKUP_OPEN_BAD;
     }

@@ -11,6 +11,7 @@
 #define DSN_NOTIFY_SUCCESS (1 << 1)
 #define DSN_NOTIFY_FAILURE (1 << 2)
 #define DSN_NOTIFY_DELAY (1 << 3)
+#define DSN_NOTIFY_ALL 15
 
 /* 1 when a recipient with this mask wants a notice of the given kind (FAILURE or DELAY). */
 int dsn_notify_wants(long notify, int kind);

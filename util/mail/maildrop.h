@@ -13,6 +13,7 @@
 #define KESTREL_MAIL_MAILDROP_H
 
 #include "base/str.h"
+#include "mail/dsn.h"
 
 #include <stddef.h>
 
@@ -22,28 +23,10 @@
 #define MAILDROP_ATTR_LIMIT 20          /* A records in one file */
 #define MAILDROP_FLAGS_ALLOWED (1 << 4) /* submit_flags may only carry CLEANUP_FLAG_EXTRACT */
 
-/* DSN NOTIFY bits of an N record (the values Postfix uses). */
-#ifndef DSN_NOTIFY_NEVER
-#define DSN_NOTIFY_NEVER 1
-#define DSN_NOTIFY_SUCCESS 2
-#define DSN_NOTIFY_DELAY 4
-#define DSN_NOTIFY_FAILURE 8
-#endif
-#define DSN_NOTIFY_ALL 15
-
 enum maildrop_segment { MD_SEG_START, MD_SEG_ENVELOPE, MD_SEG_CONTENT, MD_SEG_FINAL, MD_SEG_DONE };
 
 struct maildrop_check {
-    /* DSN NOTIFY bits of an N record (the values Postfix uses). */
-#ifndef DSN_NOTIFY_NEVER
-#define DSN_NOTIFY_NEVER 1
-#define DSN_NOTIFY_SUCCESS 2
-#define DSN_NOTIFY_DELAY 4
-#define DSN_NOTIFY_FAILURE 8
-#endif
-#define DSN_NOTIFY_ALL 15
-
-    enum maildrop_segment seg;
+        enum maildrop_segment seg;
     size_t content_limit; /* data bytes of one L/P record */
     long long size_limit; /* content bytes in all (0: unlimited) */
     long long content_bytes;
@@ -87,5 +70,11 @@ void maildrop_abort(struct maildrop_writer *w);
 /* Sends a wake-up request to a trigger service (a FIFO or a unix stream socket, e.g.
  * "public/pickup", "public/qmgr"). 0, or -1 with why set (e.g. nothing listens). */
 int mail_trigger(const char *endpoint, const char *req, size_t len, int timeout, struct str *why);
+
+/* Modes of a maildrop file: being written (owner only), and complete. The owner-execute bit
+ * marks it ready; it is readable by pickup, which runs as mail_owner while the file belongs to
+ * the submitting user (maildrop/ itself cannot be listed by other users). */
+#define MAILDROP_MODE_WRITING 0600
+#define MAILDROP_MODE_READY 0744
 
 #endif

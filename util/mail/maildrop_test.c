@@ -135,14 +135,14 @@ static void test_writer_and_scan(void **state)
     assert_int_equal(maildrop_create(&w, dir, &err), 0);
     struct stat st;
     assert_int_equal(stat(str_cstr(&w.path), &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0600);
+    assert_int_equal(st.st_mode & 07777, MAILDROP_MODE_WRITING);
     maildrop_put(&w, REC_SENDER, "a", 1);
     char path[600];
     snprintf(path, sizeof(path), "%s", str_cstr(&w.path));
     assert_int_equal(maildrop_finish(&w, &err), 0);
     maildrop_release(&w);
     assert_int_equal(stat(path, &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0700);
+    assert_int_equal(st.st_mode & 07777, MAILDROP_MODE_READY);
     assert_int_equal(st.st_size, 5);
     /* Scanning finds the file, also below one-character subdirectories. */
     snprintf(sub, sizeof(sub), "%s/maildrop/A", dir);
