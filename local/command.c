@@ -80,7 +80,7 @@ static void append_output(struct str *reason, const struct str *out)
     str_release(&clean);
 }
 
-static struct argv *command_env(const struct local_params *p, struct local_msg *m,
+static struct argv *command_env(const struct local_params *p, struct mail_message *m,
                                 struct local_rcpt *rc, const struct local_user *u,
                                 const char *user_part, const char *ext, const char *domain)
 {
@@ -110,7 +110,7 @@ static struct argv *command_env(const struct local_params *p, struct local_msg *
 }
 
 /* Runs the command and reports the outcome. */
-static void run_command(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+static void run_command(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                         const char *cmd, const struct local_user *u, struct argv *env,
                         int copy_flags)
 {
@@ -119,7 +119,7 @@ static void run_command(const struct local_params *p, struct local_msg *m, struc
     struct exec_result res;
     char dsn[16];
     const char *text;
-    if (copy_message_to_str(m, &input, rc->address, rc->orig, copy_flags, &why) < 0) {
+    if (message_copy_to_str(m, &input, rc->address, rc->orig, copy_flags, &why) < 0) {
         local_report(m, rc, LOCAL_DEFERRED, "4.3.0", "%s", why.data);
         goto out;
     }
@@ -168,7 +168,7 @@ out:
     str_release(&reason);
 }
 
-void command_deliver(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void command_deliver(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const char *cmd, const struct local_user *u, const char *user_part,
                      const char *extension, const char *domain, int mailbox_command)
 {
