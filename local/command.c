@@ -15,35 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct {
-    int status;
-    const char *dsn;
-    const char *text;
-} sysexits[] = {
-    {64, "5.3.0", "command line usage error"},  {65, "5.6.0", "data format error"},
-    {66, "5.3.0", "cannot open input"},         {67, "5.1.1", "user unknown"},
-    {68, "5.1.2", "host name unknown"},         {69, "5.3.0", "service unavailable"},
-    {70, "5.3.0", "internal software error"},   {71, "4.3.0", "system resource problem"},
-    {72, "5.3.0", "critical OS file missing"},  {73, "5.2.0", "can't create user output file"},
-    {74, "5.3.0", "input/output error"},        {75, "4.3.0", "temporary failure"},
-    {76, "5.5.0", "remote error in protocol"},  {77, "5.7.0", "permission denied"},
-    {78, "5.3.5", "local configuration error"},
-};
-
-int sysexits_map(int status, char *dsn, size_t dsnlen, const char **text)
-{
-    for (size_t i = 0; i < sizeof(sysexits) / sizeof(sysexits[0]); i++) {
-        if (sysexits[i].status == status) {
-            snprintf(dsn, dsnlen, "%s", sysexits[i].dsn);
-            *text = sysexits[i].text;
-            return sysexits[i].dsn[0] == '4' ? LOCAL_DEFERRED : LOCAL_BOUNCED;
-        }
-    }
-    *text = NULL;
-    snprintf(dsn, dsnlen, "%s", status == 0 ? "2.0.0" : "5.3.0");
-    return status == 0 ? LOCAL_SENT : LOCAL_BOUNCED;
-}
-
 int command_filter_ok(const char *filter, const char *s)
 {
     for (; *s; s++)

@@ -8,6 +8,7 @@
 #include "base/str.h"
 #include "mail/mailbox_maildir.h"
 #include "mail/queue_file.h"
+#include "mail/sysexits.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -130,8 +131,6 @@ void file_deliver(const struct local_params *p, struct mail_message *m, struct l
                   const char *path);
 
 /* ---- command.c ---- */
-/* Maps a command exit status to a result per sysexits; returns LOCAL_*. */
-int sysexits_map(int status, char *dsn, size_t dsnlen, const char **text);
 /* Runs cmd with the message on stdin as uid/gid with the documented environment. */
 void command_deliver(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const char *cmd, const struct local_user *u, const char *user_part,
