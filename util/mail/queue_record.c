@@ -3,6 +3,8 @@
  * newline is verified, and truncation is an error, not an end of file. */
 #include "mail/queue_record.h"
 
+#include "base/stream.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -117,5 +119,53 @@ int rec_get(struct rec_reader *r, struct str *data, size_t limit, off_t *rec_off
     }
     if (next_byte(r) != '\n')
         return fail(r, "missing record terminator", at);
+    return type;
+}
+
+/* Stream reading: the same framing as rec_get, from a buffered socket stream. */
+static int stream_fail(struct str *err, const char *what, int rc)
+{
+    if (rc == STREAM_TIMEOUT)
+        str_set(err, "timeout");
+    else if (rc == STREAM_EOF || rc == STREAM_ERROR)
+        str_set(err, "lost connection");
+    else
+        str_set(err, what);
+    return REC_ERROR;
+}
+
+int rec_get_stream(struct stream *s, struct str *data, size_t limit, struct str *err)
+{
+    int type = stream_getc(s);
+    if (type == STREAM_EOF)
+        return REC_EOF;
+    if (type < 0)
+        return stream_fail(err, "", type);
+    if (!valid_type(type))
+        return stream_fail(err, "unknown record type", 0);
+    size_t len = 0;
+    int c, digits = 0;
+    while ((c = stream_getc(s)) >= '0' && c <= '9') {
+        if (++digits > 12 || (len = len * 10 + (size_t)(c - '0')) > limit)
+            return stream_fail(err, "record too long", 0);
+    }
+    if (c < 0)
+        return stream_fail(err, "", c);
+    if (c != ':' || digits == 0)
+        return stream_fail(err, "malformed record length", 0);
+    str_clear(data);
+    str_reserve(data, len + 1);
+    if (len > 0) {
+        int rc = stream_read_exact(s, data->data, len);
+        if (rc != 0)
+            return stream_fail(err, "", rc);
+        data->len = len;
+        data->data[len] = 0;
+    }
+    c = stream_getc(s);
+    if (c < 0)
+        return stream_fail(err, "", c);
+    if (c != '\n')
+        return stream_fail(err, "missing record terminator", 0);
     return type;
 }

@@ -55,4 +55,10 @@ void rec_reader_release(struct rec_reader *r);
  * file offset of the record's type byte, for in-place updates. */
 int rec_get(struct rec_reader *r, struct str *data, size_t limit, off_t *rec_offset);
 
+/* Reads one record from a stream (the cleanup protocol carries records over a socket). Returns
+ * the type, REC_EOF when the stream ended cleanly between records, or REC_ERROR with err set
+ * ("lost connection", "timeout", "record too long", ...). Unknown types are errors. */
+struct stream;
+int rec_get_stream(struct stream *s, struct str *data, size_t limit, struct str *err);
+
 #endif

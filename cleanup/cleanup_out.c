@@ -1,0 +1,52 @@
+/* cleanup_out: content output — lines split into P/L pieces at line_length_limit, headers
+ * written one physical line at a time, body_checks on body lines, and message_size_limit. */
+#include "cleanup.h"
+
+#include "base/mem.h"
+
+#include <string.h>
+
+void cleanup_out_line(struct cleanup_state *st, const char *line, size_t len)
+{
+    if (st->status || st->discard)
+        return;
+    size_t piece = cleanup_cfg.line_length_limit > 0 ? (size_t)cleanup_cfg.line_length_limit : len;
+    while (len > piece && piece > 0) {
+        queue_file_put(st->w, REC_PART, line, piece);
+        line += piece;
+        len -= piece;
+    }
+    queue_file_put(st->w, REC_LINE, line, len);
+    if (cleanup_cfg.message_size_limit > 0 && st->w->content_bytes > cleanup_cfg.message_size_limit)
+        cleanup_fail(st, CLEANUP_STAT_SIZE, NULL);
+}
+
+void cleanup_out_header(struct cleanup_state *st, const struct str *hdr)
+{
+    const char *p = hdr->data, *end = hdr->data + hdr->len;
+    for (;;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        cleanup_out_line(st, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        p = nl + 1;
+    }
+}
+
+void cleanup_body_line(struct cleanup_state *st, struct str *line)
+{
+    if (st->status || st->discard)
+        return;
+    if ((st->flags & CLEANUP_FLAG_FILTER) && cleanup_cfg.body_checks &&
+        st->body_checked < cleanup_cfg.body_checks_size_limit) {
+        st->body_checked += (long)line->len + 1;
+        struct argv *pre = argv_new();
+        enum check_result r = cleanup_check(st, cleanup_cfg.body_checks, "body", line, pre);
+        for (size_t i = 0; i < pre->n; i++)
+            cleanup_out_line(st, pre->v[i], strlen(pre->v[i]));
+        argv_free(pre);
+        if (r == CHECK_DROP)
+            return;
+    }
+    cleanup_out_line(st, line->data, line->len);
+}
