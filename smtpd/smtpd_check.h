@@ -36,25 +36,25 @@ struct smtpd_check_ctx {
     const char *reverse_client_name; /* PTR name, or "unknown" */
     const char *client_addr;
     const char *client_port;
-    int client_name_status;          /* 0 verified, 4 temporary failure, 5 no name */
+    int client_name_status; /* 0 verified, 4 temporary failure, 5 no name */
     int reverse_name_status;
     /* The session. */
-    const char *helo_name;           /* NULL before HELO/EHLO */
-    const char *protocol;            /* "SMTP", "ESMTP", "ESMTPS", "ESMTPA", ... */
-    int pipelining_seen;             /* the client talked out of turn (reject_unauth_pipelining) */
-    int esmtp_pipelining;            /* the client used EHLO (may pipeline) */
-    const char *sasl_method;         /* NULL when not authenticated */
+    const char *helo_name;   /* NULL before HELO/EHLO */
+    const char *protocol;    /* "SMTP", "ESMTP", "ESMTPS", "ESMTPA", ... */
+    int pipelining_seen;     /* the client talked out of turn (reject_unauth_pipelining) */
+    int esmtp_pipelining;    /* the client used EHLO (may pipeline) */
+    const char *sasl_method; /* NULL when not authenticated */
     const char *sasl_username;
     const char *sasl_sender;
     int tls_active;
-    const char *ccert_fingerprint;   /* NULL when no verified client certificate */
+    const char *ccert_fingerprint; /* NULL when no verified client certificate */
     const char *ccert_subject;
     /* The transaction. */
-    const char *queue_id;            /* NULL before the queue file exists ("NOQUEUE") */
-    const char *sender;              /* NULL before MAIL; "" for the null sender */
-    const char *recipient;           /* the RCPT being checked */
-    int recipient_count;             /* accepted so far */
-    long message_size;               /* SIZE= or 0 */
+    const char *queue_id;  /* NULL before the queue file exists ("NOQUEUE") */
+    const char *sender;    /* NULL before MAIL; "" for the null sender */
+    const char *recipient; /* the RCPT being checked */
+    int recipient_count;   /* accepted so far */
+    long message_size;     /* SIZE= or 0 */
     const char *etrn_domain;
     /* Results that are not replies. */
     struct smtpd_check_actions actions;

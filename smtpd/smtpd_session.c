@@ -6,6 +6,8 @@
 #include "smtpd.h"
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -204,6 +206,23 @@ static int one_command(struct smtpd_state *st, struct str *line)
     return st->quit ? -1 : 0;
 }
 
+/* Input the client sent that we will not read would turn our close into a reset that can
+ * destroy the last reply in flight: after any end but QUIT, half-close, then drain briefly. */
+static void linger(struct smtpd_state *st)
+{
+    char buf[4096];
+    if (!st->network || (st->counts[CNT_QUIT].ok && !input_waiting(st)))
+        return;
+    shutdown(stream_fd(st->s), SHUT_WR);
+    stream_discard_input(st->s);
+    long deadline = deadline_after_ms(1000);
+    for (int i = 0; i < 64; i++) {
+        struct pollfd p = {.fd = stream_fd(st->s), .events = POLLIN};
+        if (poll(&p, 1, deadline_poll_ms(deadline)) <= 0 || read(p.fd, buf, sizeof(buf)) <= 0)
+            break;
+    }
+}
+
 static void session_init(struct smtpd_state *st, struct stream *s, struct smtpd_checker *checker)
 {
     memset(st, 0, sizeof(*st));
@@ -264,6 +283,7 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
             ;
     }
     stream_flush(s);
+    linger(&st);
     struct str counts = STR_INIT;
     smtpd_format_counts(&st, &counts);
     msg_info("disconnect from %s%s", st.namaddr, str_cstr(&counts));
