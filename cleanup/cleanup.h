@@ -38,7 +38,7 @@ struct cleanup_config {
     struct maps *header_checks, *mime_header_checks, *body_checks;
     int canon_classes, send_canon_classes, rcpt_canon_classes, masq_classes;
     struct argv *masq_domains, *masq_exceptions, *local_domains;
-    struct queue_layout layout;
+    struct queue_naming layout;
 };
 
 extern struct cleanup_config cleanup_cfg;

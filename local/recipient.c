@@ -264,10 +264,13 @@ void deliver_mailbox(const struct local_params *p, struct local_msg *m, struct l
         goto out;
     }
     const char *hm = p->home_mailbox ? p->home_mailbox : "";
-    int maildir = *hm && hm[strlen(hm) - 1] == '/';
+    const char *spool = p->mail_spool_directory;
     int in_spool = *hm == 0;
+    /* A name ending in '/' (home_mailbox, or mail_spool_directory) means Maildir. */
+    int maildir = in_spool ? *spool && spool[strlen(spool) - 1] == '/'
+                           : hm[strlen(hm) - 1] == '/';
     if (in_spool)
-        str_setf(&path, "%s/%s", p->mail_spool_directory, u->name);
+        str_setf(&path, maildir ? "%s%s/" : "%s/%s", spool, u->name);
     else
         str_setf(&path, "%s/%s", u->home, hm);
     int root = geteuid() == 0;

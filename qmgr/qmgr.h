@@ -71,7 +71,7 @@ struct qjob {
 };
 
 struct qmgr_config {
-    struct queue_layout layout;
+    struct queue_naming layout;
     char *hash_names;
     long queue_run_delay, min_backoff, max_backoff, max_lifetime, bounce_lifetime;
     long delay_warning, ipc_timeout, agent_timeout;

@@ -58,6 +58,9 @@ struct smtpd_check_ctx {
     const char *etrn_domain;
     /* Results that are not replies. */
     struct smtpd_check_actions actions;
+    /* Added by smtpd_check: the checker's per-session state (verdicts saved for
+     * smtpd_delay_reject, defer_if_permit). Owned by smtpd_check_ctx_init/_release. */
+    struct smtpd_check_priv *priv;
 };
 
 struct smtpd_checker;
@@ -90,5 +93,24 @@ int smtpd_check_rcpt_maps(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, 
 
 /* 1 when the client matches debug_peer_list (the engine raises msg_verbose). */
 int smtpd_check_debug_peer(struct smtpd_checker *c, const struct smtpd_check_ctx *ctx);
+
+/* Added by smtpd_check: per-client event limits through the anvil service (private/anvil).
+ * Clients matching smtpd_client_event_limit_exceptions are never limited; when anvil cannot be
+ * reached the limits are not enforced (logged). service is the master.cf service name (the
+ * anvil key is "service:addr"), e.g. "smtp".
+ * At connect (after the client address is known): connection count and rate limits;
+ * SMTPD_CHECK_REJECT with "421 4.7.0 myhostname Error: too many connections from ADDR" —
+ * the engine sends it and closes the connection. */
+int smtpd_check_connect_limits(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                               const char *service, struct str *reply);
+/* At disconnect, for every connection that smtpd_check_connect_limits counted. */
+void smtpd_check_disconnect_limits(struct smtpd_checker *c, struct smtpd_check_ctx *ctx);
+/* At MAIL: smtpd_client_message_rate_limit ("450 4.7.1 Error: too much mail from ADDR"). */
+int smtpd_check_message_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                              struct str *reply);
+/* At RCPT, before smtpd_check_rcpt: smtpd_client_recipient_rate_limit
+ * ("450 4.7.1 Error: too many recipients from ADDR"). */
+int smtpd_check_recipient_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                                struct str *reply);
 
 #endif

@@ -19,7 +19,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: qmgr_inject queue_dir [-a n=v] [-n notify] sender rcpt...\n");
         return 2;
     }
-    struct queue_layout layout = {argv[1], "deferred, defer", 1, 0};
+    struct queue_naming layout = {argv[1], "deferred, defer", 1, 0};
     struct queue_file_writer w;
     struct str err = STR_INIT, line = STR_INIT;
     if (queue_file_create(&w, &layout, "incoming", &err) < 0) {
