@@ -84,7 +84,8 @@ int smtpd_cmd_mail(struct smtpd_state *st, const char *args)
         st->envid = mp.envid;
         st->ret = mp.ret;
         mp.envid = mp.ret = NULL;
-        if (smtpd_run_check(st, smtpd_check_mail, "MAIL", NULL) < 0 ||
+        if (smtpd_run_check(st, smtpd_check_message_limit, "MAIL", NULL) < 0 ||
+            smtpd_run_check(st, smtpd_check_mail, "MAIL", NULL) < 0 ||
             (!smtpd_conf.delay_open && smtpd_txn_open(st) < 0)) {
             smtpd_txn_reset(st);
         } else {
@@ -114,7 +115,9 @@ static int accept_rcpt(struct smtpd_state *st, const struct addr_parsed *p,
 {
     st->ctx.recipient = p->addr.data;
     st->ctx.recipient_count = st->rcpt_count;
-    int rc = smtpd_run_check(st, smtpd_check_rcpt, "RCPT", p->addr.data);
+    int rc = smtpd_run_check(st, smtpd_check_recipient_limit, "RCPT", p->addr.data);
+    if (rc == 0)
+        rc = smtpd_run_check(st, smtpd_check_rcpt, "RCPT", p->addr.data);
     if (rc == 0 && !st->cl && smtpd_txn_open(st) < 0)
         rc = -1;
     if (rc == 0) {

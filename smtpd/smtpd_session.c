@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "mail/address.h"
+#include "service/server.h"
 
 enum { F_JUNK = 1, F_GROUP_END = 2 };
 
@@ -223,6 +224,20 @@ static void linger(struct smtpd_state *st)
     }
 }
 
+/* smtpd_client_connection_count/rate_limit: 1 when the client may go on. */
+static int connect_limits(struct smtpd_state *st)
+{
+    struct str reply = STR_INIT;
+    if (!st->checker)
+        return 1;
+    const char *service = server_service_name();
+    int rc = smtpd_check_connect_limits(st->checker, &st->ctx, service ? service : "smtp", &reply);
+    if (rc == SMTPD_CHECK_REJECT)
+        smtpd_reply(st, "%s", str_cstr(&reply));
+    str_release(&reply);
+    return rc != SMTPD_CHECK_REJECT;
+}
+
 static void session_init(struct smtpd_state *st, struct stream *s, struct smtpd_checker *checker)
 {
     memset(st, 0, sizeof(*st));
@@ -261,7 +276,7 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
 {
     struct smtpd_state st;
     struct str line = STR_INIT;
-    int saved_verbose = msg_verbose;
+    int saved_verbose = msg_verbose, counted = 0;
 
     stream_set_timeout(s, (int)smtpd_conf.timeout);
     session_init(&st, s, checker);
@@ -272,7 +287,8 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
         msg_info("improper command pipelining before greeting from %s", st.namaddr);
         st.ctx.pipelining_seen = 1;
         smtpd_reply(&st, "554 5.5.0 Error: SMTP protocol synchronization");
-    } else {
+    } else if (connect_limits(&st)) {
+        counted = 1;
         /* With smtpd_delay_reject = no a rejected client gets the reject instead of the
          * greeting, and every command but QUIT is refused. */
         if (smtpd_run_check(&st, smtpd_check_client, "CONNECT", NULL) < 0)
@@ -284,6 +300,8 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
     }
     stream_flush(s);
     linger(&st);
+    if (counted)
+        smtpd_check_disconnect_limits(checker, &st.ctx);
     struct str counts = STR_INIT;
     smtpd_format_counts(&st, &counts);
     msg_info("disconnect from %s%s", st.namaddr, str_cstr(&counts));

@@ -20,7 +20,8 @@ cleanup unix n - n - 0 cleanup
 
 def make_instance(extra=None, name="smtpd"):
     main = {"mydomain": "example.test", "myorigin": "example.test",
-            "mynetworks": "127.0.0.0/8", "smtpd_error_sleep_time": "0"}
+            "mynetworks": "127.0.0.0/8", "smtpd_error_sleep_time": "0",
+            "local_recipient_maps": ""}
     main.update(extra or {})
     inst = Instance(name, main_cf=main)
     inst.write_master_cf(SMTPD_MASTER_CF.format(port=inst.smtp_port))
