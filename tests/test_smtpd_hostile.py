@@ -49,6 +49,7 @@ def test_relay_denied_and_logged(inst):
         "554 5.7.1 <victim@elsewhere.example>: Relay access denied"
     c.cmd("QUIT")
     inst.wait_log("Relay access denied; from=<spam@example.org> to=<victim@elsewhere.example>")
+    inst.wait_log("commands=3/4")  # the disconnect line comes after the QUIT reply
     assert re.search(r"smtpd\[\d+\]: NOQUEUE: reject: RCPT from \S+\[127\.0\.0\.2\]: 554 5\.7\.1 "
                      r"<victim@elsewhere\.example>: Relay access denied; from=<spam@example\.org> "
                      r"to=<victim@elsewhere\.example> proto=ESMTP helo=<outside\.example>$",
