@@ -2,6 +2,7 @@
  * relay and lmtp; it speaks LMTP when the service is called "lmtp" or the program name says
  * so. Requests come from qmgr through deliver_agent_serve(); sessions stay cached between
  * requests (smtp_cache.c). */
+#include "base/log.h"
 #include "mail/config.h"
 #include "mail/deliver_request.h"
 #include "service/server.h"
@@ -13,7 +14,10 @@ static int lmtp_mode;
 
 static void post_init(const char *service)
 {
-    smtp_settings_load(lmtp_mode || strcmp(service, "lmtp") == 0);
+    int lmtp = lmtp_mode || strcmp(service, "lmtp") == 0;
+    if (lmtp)
+        log_init("lmtp"); /* Postfix's lmtp logs as postfix/lmtp */
+    smtp_settings_load(lmtp);
 }
 
 static int serve(struct stream *client, const char *service)
@@ -23,10 +27,8 @@ static int serve(struct stream *client, const char *service)
     return SERVER_CLOSE;
 }
 
-static const struct server_ops ops = {.shape = SERVER_SINGLE,
-                                      .post_init = post_init,
-                                      .serve = serve,
-                                      .pre_exit = smtp_cache_flush};
+static const struct server_ops ops = {
+    .shape = SERVER_SINGLE, .post_init = post_init, .serve = serve, .pre_exit = smtp_cache_flush};
 
 int main(int argc, char **argv)
 {

@@ -157,12 +157,12 @@ int smtp_session_rset(struct smtp_session *ss);
 /* One message's transaction. */
 struct smtp_message {
     const struct deliver_request *rq;
-    const char *sender;      /* after generic rewriting */
-    char *const *rcpts;      /* after generic rewriting, rq->nrcpt of them */
-    int fd;                  /* the queue file */
-    const void *env;         /* struct queue_envelope * */
-    long size;               /* content bytes */
-    int eightbit, smtputf8;  /* content has 8-bit bytes; envelope needs SMTPUTF8 */
+    const char *sender;     /* after generic rewriting */
+    char *const *rcpts;     /* after generic rewriting, rq->nrcpt of them */
+    int fd;                 /* the queue file */
+    const void *env;        /* struct queue_envelope * */
+    long size;              /* content bytes */
+    int eightbit, smtputf8; /* content has 8-bit bytes; envelope needs SMTPUTF8 */
 };
 struct smtp_rcpt_result {
     int status; /* 0: pending; else 2, 4, 5 */

@@ -70,8 +70,8 @@ static int listed(const char *list, const char *nexthop)
 
 void smtp_cache_put(struct smtp_session *ss, const char *nexthop)
 {
-    int keep = !ss->broken && (smtp_cfg.cache_on_demand || listed(smtp_cfg.cache_destinations,
-                                                                  nexthop));
+    int keep =
+        !ss->broken && (smtp_cfg.cache_on_demand || listed(smtp_cfg.cache_destinations, nexthop));
     if (keep && time(NULL) - ss->created >= smtp_cfg.reuse_time_limit)
         keep = 0;
     if (keep && smtp_cfg.reuse_count_limit > 0 && ss->uses >= smtp_cfg.reuse_count_limit)
@@ -86,8 +86,8 @@ void smtp_cache_put(struct smtp_session *ss, const char *nexthop)
         return;
     }
     cache[slot].ss = ss;
-    cache[slot].timer = event_timer_add(loop, smtp_cfg.cache_time_limit * 1000, 0, expire,
-                                        (void *)(uintptr_t)slot);
+    cache[slot].timer =
+        event_timer_add(loop, smtp_cfg.cache_time_limit * 1000, 0, expire, (void *)(uintptr_t)slot);
 }
 
 void smtp_cache_flush(void)

@@ -135,11 +135,15 @@ static int host_addrs(const char *host, struct argv *out, struct str *reason)
     struct str err = STR_INIT;
     int rc = dns_lookup_addrs(host, out, &err);
     if (rc == DNS_NOTFOUND)
-        str_setf(reason, "Host or domain name not found. Name service error for name=%s type=A: "
-                         "Host not found", host);
+        str_setf(reason,
+                 "Host or domain name not found. Name service error for name=%s type=A: "
+                 "Host not found",
+                 host);
     else if (rc != DNS_OK)
-        str_setf(reason, "Host or domain name not found. Name service error for name=%s type=A: "
-                         "Host not found, try again", host);
+        str_setf(reason,
+                 "Host or domain name not found. Name service error for name=%s type=A: "
+                 "Host not found, try again",
+                 host);
     str_release(&err);
     return rc == DNS_OK ? 0 : rc == DNS_NOTFOUND ? 5 : 4;
 }
@@ -164,8 +168,10 @@ static int mx_targets(const struct smtp_dest *d, struct smtp_targets *t, struct 
     int rc = dns_lookup(d->host, DNS_MX, mx, &err), out = 0;
     if (rc == DNS_RETRY) {
         str_set(dsn, "4.4.3");
-        str_setf(reason, "Host or domain name not found. Name service error for name=%s "
-                         "type=MX: Host not found, try again", d->host);
+        str_setf(reason,
+                 "Host or domain name not found. Name service error for name=%s "
+                 "type=MX: Host not found, try again",
+                 d->host);
         out = 4;
     } else if (rc == DNS_NOTFOUND) {
         argv_add(hosts, d->host); /* no MX: the domain's own addresses */

@@ -113,8 +113,8 @@ static char *rewrite(const char *addr)
     o.style = MAPS_STYLE_VIRTUAL;
     o.ext.delimiters = config_get("recipient_delimiter");
     struct str v = STR_INIT, key = STR_INIT;
-    char *out = maps_find_address(m, addr, &o, &v, &key) == TABLE_FOUND ? str_steal(&v)
-                                                                         : xstrdup(addr);
+    char *out =
+        maps_find_address(m, addr, &o, &v, &key) == TABLE_FOUND ? str_steal(&v) : xstrdup(addr);
     str_release(&v);
     str_release(&key);
     return out;
@@ -230,9 +230,8 @@ static void try_dest(struct attempt *a, const char *nexthop)
 
 static void report(const struct deliver_request *rq, struct deliver_reply *rp, struct attempt *a)
 {
-    static const enum deliver_status st[6] = {DELIVER_DEFERRED, DELIVER_DEFERRED,
-                                              DELIVER_SENT, DELIVER_DEFERRED,
-                                              DELIVER_DEFERRED, DELIVER_BOUNCED};
+    static const enum deliver_status st[6] = {DELIVER_DEFERRED, DELIVER_DEFERRED, DELIVER_SENT,
+                                              DELIVER_DEFERRED, DELIVER_DEFERRED, DELIVER_BOUNCED};
     for (size_t i = 0; i < rq->nrcpt; i++) {
         struct smtp_rcpt_result *r = &a->res[i];
         if (r->status == 0) {
@@ -244,10 +243,10 @@ static void report(const struct deliver_request *rq, struct deliver_reply *rp, s
         }
         enum deliver_status s = st[r->status];
         const char *relay = a->relay[i] ? a->relay[i] : "none";
-        struct deliver_log_info info = {rq->queue_id, rq->rcpts[i].address, rq->rcpts[i].orig,
-                                        relay, r->dsn.data, deliver_status_name(s),
-                                        r->reason.data, rq->arrival_time, rq->queue_delay,
-                                        rq->active_time, a->conn_time};
+        struct deliver_log_info info = {
+            rq->queue_id,    rq->rcpts[i].address,   rq->rcpts[i].orig, relay,
+            r->dsn.data,     deliver_status_name(s), r->reason.data,    rq->arrival_time,
+            rq->queue_delay, rq->active_time,        a->conn_time};
         deliver_log(&info);
         deliver_reply_set(rp, i, s, r->dsn.data, r->reason.data, relay);
     }
@@ -274,9 +273,14 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
     (void)ctx;
     struct queue_envelope env;
     memset(&env, 0, sizeof env);
-    struct attempt a = {rq, NULL, xmalloc(rq->nrcpt * sizeof *a.res),
-                        xmalloc(rq->nrcpt * sizeof(char *)), {0, STR_INIT, STR_INIT}, NULL,
-                        deliver_log_now(), 0};
+    struct attempt a = {rq,
+                        NULL,
+                        xmalloc(rq->nrcpt * sizeof *a.res),
+                        xmalloc(rq->nrcpt * sizeof(char *)),
+                        {0, STR_INIT, STR_INIT},
+                        NULL,
+                        deliver_log_now(),
+                        0};
     for (size_t i = 0; i < rq->nrcpt; i++) {
         a.res[i] = (struct smtp_rcpt_result){0, STR_INIT, STR_INIT};
         a.relay[i] = NULL;
@@ -294,8 +298,8 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
         msg_warn("%s: %s", rq->queue_id, err.data);
         smtp_fail_set(&a.last, 4, "4.3.0", "error reading queue file");
     } else {
-        struct smtp_message m = {rq, sender, rcpts, fd, &env, env.content_bytes,
-                                 content_8bit(fd, &env), smtputf8};
+        struct smtp_message m = {
+            rq, sender, rcpts, fd, &env, env.content_bytes, content_8bit(fd, &env), smtputf8};
         a.m = &m;
         str_setf(&key, "%s:%s", rq->transport, rq->nexthop);
         a.key = key.data;

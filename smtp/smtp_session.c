@@ -32,8 +32,8 @@ void smtp_fail_set(struct smtp_fail *f, int status, const char *dsn, const char 
 }
 
 /* Reads a reply within timeout; on failure sets f with Postfix's wording for `phase`. */
-static int chat_read(struct smtp_session *ss, int timeout, const char *phase,
-                     struct smtp_reply *r, struct smtp_fail *f)
+static int chat_read(struct smtp_session *ss, int timeout, const char *phase, struct smtp_reply *r,
+                     struct smtp_fail *f)
 {
     stream_set_timeout(ss->s, timeout);
     int rc = smtp_reply_read(ss->s, r);
@@ -137,16 +137,16 @@ struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t, stru
     ss->created = time(NULL);
     struct smtp_reply r;
     smtp_reply_init(&r);
-    int ok = chat_read(ss, smtp_cfg.helo_timeout, "receiving the initial server greeting", &r,
-                       f) == 0;
+    int ok =
+        chat_read(ss, smtp_cfg.helo_timeout, "receiving the initial server greeting", &r, f) == 0;
     if (ok && r.code / 100 != 2) {
         struct str dsn = STR_INIT;
         str_set(&dsn, r.dsn.data);
         int st = r.code / 100;
         if (st == 5 && smtp_cfg.skip_5xx_greeting)
             st = 4, dsn.data[0] = '4';
-        smtp_fail_set(f, st, dsn.data, "host %s[%s] refused to talk to me: %s", ss->host,
-                      ss->addr, r.text.data);
+        smtp_fail_set(f, st, dsn.data, "host %s[%s] refused to talk to me: %s", ss->host, ss->addr,
+                      r.text.data);
         str_release(&dsn);
         ok = 0;
     }
@@ -303,11 +303,15 @@ static int send_body(struct smtp_session *ss, const struct smtp_message *m, stru
         if (stream_flush(ss->s) < 0) {
             ss->broken = 1;
             if (stream_errno(ss->s) == ETIMEDOUT)
-                smtp_fail_set(f, 4, "4.4.2", "conversation with %s[%s] timed out while sending "
-                                             "message body", ss->host, ss->addr);
+                smtp_fail_set(f, 4, "4.4.2",
+                              "conversation with %s[%s] timed out while sending "
+                              "message body",
+                              ss->host, ss->addr);
             else
-                smtp_fail_set(f, 4, "4.4.2", "lost connection with %s[%s] while sending message "
-                                             "body", ss->host, ss->addr);
+                smtp_fail_set(f, 4, "4.4.2",
+                              "lost connection with %s[%s] while sending message "
+                              "body",
+                              ss->host, ss->addr);
             rc = -1;
         }
     }
