@@ -268,3 +268,40 @@ def test_lmtp_unix_socket():
         if srv:
             srv.close()
         inst.cleanup()
+
+
+DNS_TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
+                        "tools", "with-test-dns")
+if not os.path.exists(DNS_TOOL):
+    DNS_TOOL = "/work/shared/tools/with-test-dns"
+
+
+def test_mx_preference_under_test_dns(tmp_path):
+    """Runs itself under with-test-dns: MX order (the lower preference is refused, the next
+    one delivers)."""
+    if os.environ.get("KESTREL_IN_TEST_DNS") != "1":
+        if os.geteuid() != 0 or not os.path.exists(DNS_TOOL):
+            pytest.skip("needs root and shared/tools/with-test-dns")
+        zone = tmp_path / "zone"
+        zone.write_text("MX far.example mx1.far.example 10\nMX far.example mx2.far.example 20\n"
+                        "A mx1.far.example 127.0.0.9\nA mx2.far.example 127.0.0.1\n"
+                        "A nomx.example 127.0.0.1\n")
+        r = subprocess.run([DNS_TOOL, str(zone), "/usr/bin/python3", "-m", "pytest", "-q",
+                            "-p", "no:cacheprovider", f"{__file__}::test_mx_preference_under_test_dns"],
+                           env={**os.environ, "KESTREL_IN_TEST_DNS": "1"},
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        return
+    peer = Peer()
+    inst = make(peer.port, relayhost="", smtp_tcp_port=str(peer.port), smtp_connect_timeout="2s")
+    try:
+        start(inst)
+        qid = inject(inst, "sender@example.org", "a@far.example")
+        trigger(inst)
+        inst.wait_log(f"{qid}: removed", timeout=20)
+        log = inst.log()
+        assert re.search(rf"{qid}: to=<a@far\.example>, relay=mx2\.far\.example\[127\.0\.0\.1\]:"
+                         rf"{peer.port}, .*status=sent", log)
+    finally:
+        inst.cleanup()
+        peer.close()
