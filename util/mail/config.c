@@ -87,6 +87,9 @@ const char *config_get_raw(const char *name)
         return e->value;
     if (!defaults_only && (e = cfmap_find(&settings, name)) != NULL)
         return e->value;
+    /* $config_directory is the directory actually in use (-c, MAIL_CONFIG), as in Postfix. */
+    if (!defaults_only && loaded_dir && strcmp(name, "config_directory") == 0)
+        return loaded_dir;
     const struct param_def *p = param_lookup(name);
     return p ? derived_default(p) : NULL;
 }
