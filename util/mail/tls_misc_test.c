@@ -44,11 +44,9 @@ static void test_protocols(void **state)
     struct str err = STR_INIT;
     int all_tls = TLS_PROTO_TLSv1 | TLS_PROTO_TLSv1_1 | TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3;
     assert_int_equal(tls_protocols_parse("!SSLv2, !SSLv3", &err), all_tls);
-    assert_int_equal(tls_protocols_parse("!SSLv2:!SSLv3:!TLSv1", &err),
-                     all_tls & ~TLS_PROTO_TLSv1);
+    assert_int_equal(tls_protocols_parse("!SSLv2:!SSLv3:!TLSv1", &err), all_tls & ~TLS_PROTO_TLSv1);
     assert_int_equal(tls_protocols_parse(">=TLSv1", &err), all_tls);
-    assert_int_equal(tls_protocols_parse(">=TLSv1.2", &err),
-                     TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3);
+    assert_int_equal(tls_protocols_parse(">=TLSv1.2", &err), TLS_PROTO_TLSv1_2 | TLS_PROTO_TLSv1_3);
     assert_int_equal(tls_protocols_parse(">=TLSv1.1 <=TLSv1.2", &err),
                      TLS_PROTO_TLSv1_1 | TLS_PROTO_TLSv1_2);
     assert_int_equal(tls_protocols_parse("TLSv1.2, TLSv1.3", &err),

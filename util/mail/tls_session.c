@@ -243,7 +243,11 @@ int tls_session_handshake(struct tls_session *s, long deadline_ms, struct str *e
         return 0;
     const char *what = s->server ? "SSL_accept error from" : "SSL_connect error to";
     const char *reason = first_reason();
-    if (reason) {
+    if (s->eof) { /* OpenSSL 3 calls this an unexpected EOF (and may fail sending an alert) */
+        ERR_clear_error();
+        str_setf(err, "TLS handshake failed: lost connection");
+        msg_info("%s %s: lost connection", what, s->namaddr);
+    } else if (reason) {
         str_setf(err, "TLS handshake failed: %s", reason);
         msg_info("%s %s: %d", what, s->namaddr, r);
         tls_print_errors();
@@ -254,6 +258,7 @@ int tls_session_handshake(struct tls_session *s, long deadline_ms, struct str *e
         str_setf(err, "TLS handshake failed: lost connection");
         msg_info("%s %s: lost connection", what, s->namaddr);
     }
+    ERR_clear_error();
     return -1;
 }
 
