@@ -33,11 +33,12 @@ struct cleanup_config {
     long message_size_limit, header_size_limit, token_limit, line_length_limit, hopcount_limit;
     long dup_limit, virt_recursion, virt_expansion, body_checks_size_limit;
     long long queue_minfree;
+    long delay_warning_time; /* seconds; 0: no W record */
     struct maps *canonical, *send_canon, *rcpt_canon, *virtual_alias;
     struct maps *header_checks, *mime_header_checks, *body_checks;
     int canon_classes, send_canon_classes, rcpt_canon_classes, masq_classes;
     struct argv *masq_domains, *masq_exceptions, *local_domains;
-    struct queue_layout layout;
+    struct queue_naming layout;
 };
 
 extern struct cleanup_config cleanup_cfg;

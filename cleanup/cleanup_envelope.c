@@ -219,6 +219,12 @@ void cleanup_envelope_write(struct cleanup_state *st)
     }
     queue_file_put(st->w, REC_SENDER, sender.data, sender.len);
     str_release(&sender);
+    if (cleanup_cfg.delay_warning_time > 0) { /* fixed width: qmgr zeroes it in place */
+        struct str w = STR_INIT;
+        str_setf(&w, "%15ld", (long)st->arrival + cleanup_cfg.delay_warning_time);
+        queue_file_put(st->w, REC_WARN, w.data, w.len);
+        str_release(&w);
+    }
     for (size_t i = 0; i < st->attr_names->n; i++) {
         struct str a = STR_INIT;
         str_setf(&a, "%s=%s", st->attr_names->v[i], st->attr_values->v[i]);

@@ -148,6 +148,7 @@ void cleanup_config_load(void)
     c->virt_expansion = config_get_int("virtual_alias_expansion_limit");
     c->body_checks_size_limit = (long)config_get_size("body_checks_size_limit");
     c->queue_minfree = config_get_size("queue_minfree");
+    c->delay_warning_time = config_get_time("delay_warning_time");
     if (c->header_size_limit <= 0)
         c->header_size_limit = 102400;
     c->canonical = open_maps("canonical_maps", TABLE_FLAG_FOLD_KEY);

@@ -99,7 +99,7 @@ struct argv *alias_split(const char *text, int is_file)
     return out;
 }
 
-static void config_error(struct local_msg *m, struct local_rcpt *rc, const char *path,
+static void config_error(struct mail_message *m, struct local_rcpt *rc, const char *path,
                          const char *problem)
 {
     msg_warn(":include: file %s: %s", path, problem);
@@ -141,7 +141,7 @@ static int include_open_read(const char *path, struct stat *st, struct str *text
     return rc;
 }
 
-int include_read(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+int include_read(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                  const char *path, struct str *text)
 {
     (void)p;
@@ -173,8 +173,8 @@ int include_read(const struct local_params *p, struct local_msg *m, struct local
 }
 
 /* An :include: target: read, then expand its lines one level deeper as the file's owner. */
-static void expand_include(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
-                           const char *path)
+static void expand_include(const struct local_params *p, struct mail_message *m,
+                           struct local_rcpt *rc, const char *path)
 {
     struct local_rcpt sub = *rc;
     struct str text = STR_INIT;
@@ -194,7 +194,7 @@ static void expand_include(const struct local_params *p, struct local_msg *m, st
     str_release(&text);
 }
 
-void expand_targets(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void expand_targets(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                     struct argv *targets)
 {
     for (size_t i = 0; i < targets->n; i++) {

@@ -21,7 +21,7 @@ static char dir[] = "/tmp/local-alias-test-XXXXXX";
 
 struct fixture {
     struct local_params p;
-    struct local_msg m;
+    struct mail_message m;
     struct local_result res;
     struct local_rcpt rc;
     size_t targets;

@@ -15,35 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static const struct {
-    int status;
-    const char *dsn;
-    const char *text;
-} sysexits[] = {
-    {64, "5.3.0", "command line usage error"},  {65, "5.6.0", "data format error"},
-    {66, "5.3.0", "cannot open input"},         {67, "5.1.1", "user unknown"},
-    {68, "5.1.2", "host name unknown"},         {69, "5.3.0", "service unavailable"},
-    {70, "5.3.0", "internal software error"},   {71, "4.3.0", "system resource problem"},
-    {72, "5.3.0", "critical OS file missing"},  {73, "5.2.0", "can't create user output file"},
-    {74, "5.3.0", "input/output error"},        {75, "4.3.0", "temporary failure"},
-    {76, "5.5.0", "remote error in protocol"},  {77, "5.7.0", "permission denied"},
-    {78, "5.3.5", "local configuration error"},
-};
-
-int sysexits_map(int status, char *dsn, size_t dsnlen, const char **text)
-{
-    for (size_t i = 0; i < sizeof(sysexits) / sizeof(sysexits[0]); i++) {
-        if (sysexits[i].status == status) {
-            snprintf(dsn, dsnlen, "%s", sysexits[i].dsn);
-            *text = sysexits[i].text;
-            return sysexits[i].dsn[0] == '4' ? LOCAL_DEFERRED : LOCAL_BOUNCED;
-        }
-    }
-    *text = NULL;
-    snprintf(dsn, dsnlen, "%s", status == 0 ? "2.0.0" : "5.3.0");
-    return status == 0 ? LOCAL_SENT : LOCAL_BOUNCED;
-}
-
 int command_filter_ok(const char *filter, const char *s)
 {
     for (; *s; s++)
@@ -80,7 +51,7 @@ static void append_output(struct str *reason, const struct str *out)
     str_release(&clean);
 }
 
-static struct argv *command_env(const struct local_params *p, struct local_msg *m,
+static struct argv *command_env(const struct local_params *p, struct mail_message *m,
                                 struct local_rcpt *rc, const struct local_user *u,
                                 const char *user_part, const char *ext, const char *domain)
 {
@@ -110,7 +81,7 @@ static struct argv *command_env(const struct local_params *p, struct local_msg *
 }
 
 /* Runs the command and reports the outcome. */
-static void run_command(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+static void run_command(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                         const char *cmd, const struct local_user *u, struct argv *env,
                         int copy_flags)
 {
@@ -119,7 +90,7 @@ static void run_command(const struct local_params *p, struct local_msg *m, struc
     struct exec_result res;
     char dsn[16];
     const char *text;
-    if (copy_message_to_str(m, &input, rc->address, rc->orig, copy_flags, &why) < 0) {
+    if (message_copy_to_str(m, &input, rc->address, rc->orig, copy_flags, &why) < 0) {
         local_report(m, rc, LOCAL_DEFERRED, "4.3.0", "%s", why.data);
         goto out;
     }
@@ -168,7 +139,7 @@ out:
     str_release(&reason);
 }
 
-void command_deliver(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void command_deliver(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const char *cmd, const struct local_user *u, const char *user_part,
                      const char *extension, const char *domain, int mailbox_command)
 {

@@ -2,12 +2,14 @@
  * request is checked strictly, the queue file is opened read-only and validated, each
  * recipient is delivered (recipient.c), external addresses are re-injected through
  * $sendmail_path, every outcome is logged in Postfix's shape, and the reply carries the
- * combined status per recipient. Also: results, delay formatting and privilege switching. */
+ * combined status per recipient. Also: results and privilege switching. */
 #include "local.h"
 
 #include "base/exec.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "mail/agent_log.h"
+#include "mail/agent_request.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -19,7 +21,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-struct local_timing local_timing;
+const struct agent_request *local_request;
 
 void result_init(struct local_result *r)
 {
@@ -33,61 +35,28 @@ void result_release(struct local_result *r)
     str_release(&r->reason);
 }
 
-static double now_seconds(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + tv.tv_usec / 1e6;
-}
-
-void local_format_delay(struct str *out, double s)
-{
-    char buf[64];
-    if (s < 0)
-        s = 0;
-    if (s >= 10)
-        snprintf(buf, sizeof(buf), "%.0f", s);
-    else if (s >= 1)
-        snprintf(buf, sizeof(buf), "%.1f", s);
-    else
-        snprintf(buf, sizeof(buf), "%.2f", s);
-    size_t n = strlen(buf);
-    if (strchr(buf, '.')) {
-        while (n > 0 && buf[n - 1] == '0')
-            buf[--n] = 0;
-        if (n > 0 && buf[n - 1] == '.')
-            buf[--n] = 0;
-    }
-    str_append(out, buf);
-}
-
-static const char *status_name(int status)
-{
-    return status == LOCAL_SENT ? "sent" : status == LOCAL_BOUNCED ? "bounced" : "deferred";
-}
-
-void local_report(struct local_msg *m, struct local_rcpt *rc, int status, const char *dsn,
+void local_report(struct mail_message *m, struct local_rcpt *rc, int status, const char *dsn,
                   const char *fmt, ...)
 {
-    struct str reason = STR_INIT, line = STR_INIT;
+    struct str reason = STR_INIT;
     va_list ap;
     va_start(ap, fmt);
     str_vappendf(&reason, fmt, ap);
     va_end(ap);
-    double now = now_seconds();
-    str_appendf(&line, "%s: to=<%s>, ", m->queue_id, rc->top);
-    if (rc->orig && *rc->orig && strcasecmp(rc->orig, rc->top) != 0)
-        str_appendf(&line, "orig_to=<%s>, ", rc->orig);
-    str_append(&line, "relay=local, delay=");
-    local_format_delay(&line, now - local_timing.arrival);
-    str_append(&line, ", delays=");
-    local_format_delay(&line, local_timing.delay_before_qmgr);
-    str_appendc(&line, '/');
-    local_format_delay(&line, local_timing.delay_in_qmgr);
-    str_append(&line, "/0/");
-    local_format_delay(&line, now - local_timing.started);
-    str_appendf(&line, ", dsn=%s, status=%s (%s)", dsn, status_name(status), reason.data);
-    msg_info("%s", line.data);
+    const struct agent_request *rq = local_request;
+    double now = agent_log_now();
+    struct agent_log_info info = {.queue_id = m->queue_id,
+                                  .recipient = rc->top,
+                                  .orig = rc->orig,
+                                  .relay = "local",
+                                  .dsn = dsn,
+                                  .status = agent_status_name(status),
+                                  .reason = reason.data,
+                                  .arrival = rq ? rq->arrival_time : now,
+                                  .queue_delay = rq ? rq->queue_delay : 0,
+                                  .active_time = rq ? rq->active_time : 0,
+                                  .started = rq ? rq->started : now};
+    agent_log(&info);
     struct local_result *r = rc->result;
     if (status > r->status) {
         r->status = status;
@@ -95,7 +64,6 @@ void local_report(struct local_msg *m, struct local_rcpt *rc, int status, const 
         str_set(&r->reason, reason.data);
     }
     str_release(&reason);
-    str_release(&line);
 }
 
 /* ---- privileges ---------------------------------------------------------------------------- */
@@ -123,7 +91,7 @@ void local_restore_eugid(void)
 
 /* ---- forwarding ----------------------------------------------------------------------------- */
 
-static void forward_message(const struct local_params *p, struct local_msg *m,
+static void forward_message(const struct local_params *p, struct mail_message *m,
                             struct local_rcpt *rc)
 {
     struct argv *args = argv_new();
@@ -139,7 +107,7 @@ static void forward_message(const struct local_params *p, struct local_msg *m,
         str_appendf(&list, "%s%s", i ? ", " : "", rc->forward_to->v[i]);
     }
     int flags = (p->prepend_delivered & PREPEND_FORWARD) ? COPY_DELIVERED : 0;
-    if (copy_message_to_str(m, &input, rc->top, NULL, flags, &why) < 0) {
+    if (message_copy_to_str(m, &input, rc->top, NULL, flags, &why) < 0) {
         local_report(m, rc, LOCAL_DEFERRED, "4.3.0", "%s", why.data);
         goto out;
     }
@@ -180,8 +148,8 @@ static int clean_value(const char *s)
     return 1;
 }
 
-void local_deliver_recipient(const struct local_params *p, struct local_msg *m, const char *address,
-                             const char *orig, struct local_result *res)
+void local_deliver_recipient(const struct local_params *p, struct mail_message *m,
+                             const char *address, const char *orig, struct local_result *res)
 {
     size_t targets = 0;
     struct local_rcpt rc = {
@@ -196,7 +164,7 @@ void local_deliver_recipient(const struct local_params *p, struct local_msg *m, 
     };
     if (!clean_value(address) || !clean_value(rc.orig) || *address == 0)
         local_report(m, &rc, LOCAL_BOUNCED, "5.1.3", "bad address syntax");
-    else if (headers_has_delivered(m, address))
+    else if (message_has_delivered(m, address))
         local_report(m, &rc, LOCAL_BOUNCED, "5.4.6", "mail forwarding loop for %s", address);
     else
         deliver_address(p, m, &rc, address, 0);

@@ -19,11 +19,12 @@ static int argv_has(const struct argv *a, const char *s)
     return 0;
 }
 
-void file_deliver(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void file_deliver(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                   const char *path)
 {
     struct str seen = STR_INIT, reason = STR_INIT;
     char dsn[16];
+    struct mailbox_opts mo = local_mailbox_opts(p);
     str_setf(&seen, "file:%s", path);
     if (argv_has(rc->seen, seen.data))
         goto out;
@@ -51,9 +52,10 @@ void file_deliver(const struct local_params *p, struct local_msg *m, struct loca
     if (p->prepend_delivered & PREPEND_FILE)
         flags |= COPY_DELIVERED;
     int maildir = path[strlen(path) - 1] == '/';
-    int st = maildir ? maildir_deliver(p, m, path, rc->address, rc->orig, dsn, sizeof(dsn), &reason)
-                     : mbox_deliver(p, m, path, FS_ANY_UID, (gid_t)-1, rc->address, rc->orig, flags,
-                                    dsn, sizeof(dsn), &reason);
+    int st = maildir
+                 ? maildir_deliver(&mo, m, path, rc->address, rc->orig, dsn, sizeof(dsn), &reason)
+                 : mbox_deliver(&mo, m, path, FS_ANY_UID, (gid_t)-1, rc->address, rc->orig, flags,
+                                dsn, sizeof(dsn), &reason);
     local_restore_eugid();
     if (st == LOCAL_SENT)
         local_report(m, rc, st, dsn, "delivered to file: %s", path);

@@ -6,7 +6,9 @@
 
 #include "base/argv.h"
 #include "base/str.h"
+#include "mail/mailbox_maildir.h"
 #include "mail/queue_file.h"
+#include "mail/sysexits.h"
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -30,8 +32,6 @@ enum {
 #define LOCAL_MAX_DEPTH 20           /* alias/.forward/:include: nesting */
 #define LOCAL_MAX_TARGETS 1000       /* targets expanded from one queue recipient */
 #define LOCAL_MAX_INCLUDE (1L << 20) /* bytes of one :include: or .forward file */
-#define LOCAL_MAX_LINE (1L << 20)    /* one content record */
-#define LOCAL_MAX_DELIVERED 100      /* Delivered-To headers remembered for loop checks */
 
 struct table;
 
@@ -64,18 +64,12 @@ struct local_params {
     const char *export_environment; /* names copied from our environment */
 };
 
-/* The message being delivered: the validated queue file. */
-struct local_msg {
-    int fd;
-    const struct queue_envelope *env;
-    const char *queue_id;
-    const char *sender;     /* envelope sender; "" for the null sender */
-    struct argv *delivered; /* lowercased Delivered-To values found in the headers */
-    time_t now;             /* the delivery time (From_ line, maildir names) */
-};
-
 /* A delivery result; worse results replace better ones (sent < bounced < deferred). */
-enum { LOCAL_SENT = 0, LOCAL_BOUNCED = 1, LOCAL_DEFERRED = 2 };
+enum {
+    LOCAL_SENT = MAILBOX_SENT,
+    LOCAL_BOUNCED = MAILBOX_BOUNCED,
+    LOCAL_DEFERRED = MAILBOX_DEFERRED
+};
 
 struct local_result {
     int status;
@@ -113,80 +107,32 @@ struct local_user {
 void result_init(struct local_result *r);
 void result_release(struct local_result *r);
 /* Records one delivery outcome for rcpt: logs the Postfix line and merges into rcpt->result. */
-void local_report(struct local_msg *m, struct local_rcpt *rc, int status, const char *dsn,
+void local_report(struct mail_message *m, struct local_rcpt *rc, int status, const char *dsn,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-/* Delay formatting as Postfix logs it ("0.12", "1.2", "27", "0"). */
-void local_format_delay(struct str *out, double seconds);
-/* The log timing of the current request (set by the request handler). */
-struct local_timing {
-    double delay_before_qmgr, delay_in_qmgr;
-    double arrival; /* epoch seconds */
-    double started; /* epoch seconds when the agent got the request */
-};
-extern struct local_timing local_timing;
+/* The request being served (its queue ID and timing go into every log line). */
+struct agent_request;
+extern const struct agent_request *local_request;
 
-/* ---- headers.c: Delivered-To scan, prepended headers, message copying ---- */
-enum {
-    COPY_FROM_LINE = 1, /* mbox "From sender  date" line */
-    COPY_QUOTE = 2,     /* ">From " quoting */
-    COPY_BLANK = 4,     /* empty line after the message */
-    COPY_RETURN_PATH = 8,
-    COPY_DELIVERED = 16,
-    COPY_ORIG_RCPT = 32,
-};
-#define COPY_MBOX                                                                                  \
-    (COPY_FROM_LINE | COPY_QUOTE | COPY_BLANK | COPY_RETURN_PATH | COPY_DELIVERED | COPY_ORIG_RCPT)
-#define COPY_MAILDIR (COPY_RETURN_PATH | COPY_DELIVERED | COPY_ORIG_RCPT)
+/* ---- the mail layer's mailbox writers (util/mail/mailbox_*.h, message_copy.h) ---- */
+/* The mailbox options from the local parameters. */
+static inline struct mailbox_opts local_mailbox_opts(const struct local_params *p)
+{
+    struct mailbox_opts o = {.myhostname = p->myhostname,
+                             .lock_methods = p->lock_methods,
+                             .lock_timeout_ms = p->lock_timeout_ms,
+                             .stale_lock_time = p->stale_lock_time,
+                             .size_limit = p->mailbox_size_limit};
+    return o;
+}
 
-/* Fills m->delivered from the message headers. Returns 0 or -1 (err set: queue file error). */
-int headers_scan_delivered(struct local_msg *m, struct str *err);
-/* Nonzero when the message already has "Delivered-To: addr" (case-insensitive). */
-int headers_has_delivered(const struct local_msg *m, const char *addr);
-/* Appends the prepended lines (From_, Return-Path, X-Original-To, Delivered-To) to out. */
-void headers_prepend(struct str *out, const struct local_msg *m, const char *delivered,
-                     const char *orig, int flags);
-/* An output file with a size limit and a write hook for failure injection in tests. */
-struct local_out {
-    int fd;
-    off_t limit; /* file size limit (0: none) */
-    off_t pos;   /* current file offset (the caller sets it to the start position) */
-    struct str buf;
-};
-/* Tests set this to make writes fail (return -1 with errno set). */
-extern ssize_t (*local_write_hook)(int fd, const void *buf, size_t len);
-/* Copies the message to out with flags; returns 0, or -1 with errno set and err holding a
- * reason ("error writing message: ..."). */
-int copy_message(struct local_msg *m, struct local_out *out, const char *delivered,
-                 const char *orig, int flags, struct str *err);
-/* The whole message (with prepended headers) in memory, for commands and forwarding. */
-int copy_message_to_str(struct local_msg *m, struct str *out, const char *delivered,
-                        const char *orig, int flags, struct str *err);
-
-/* ---- mailbox_mbox.c / mailbox_maildir.c / file.c ---- */
-/* Appends to an mbox file as uid/gid (the file must belong to uid). Returns LOCAL_* with dsn
- * and reason set. */
-int mbox_deliver(const struct local_params *p, struct local_msg *m, const char *path, uid_t uid,
-                 gid_t gid, const char *delivered, const char *orig, int flags, char *dsn,
-                 size_t dsnlen, struct str *reason);
-/* The DSN for a write error: mailbox full (5.2.2) for EFBIG/EDQUOT, 4.3.1 for ENOSPC, else
- * 4.2.0. */
-const char *mbox_error_dsn(int err);
-/* Delivers into maildir dir (ending in '/'): tmp/ then new/. */
-int maildir_deliver(const struct local_params *p, struct local_msg *m, const char *dir,
-                    const char *delivered, const char *orig, char *dsn, size_t dsnlen,
-                    struct str *reason);
-/* The unique file name "<time>.P<pid>Q<n>M<usec>.<host>" (host with '/' and ':' escaped). */
-void maildir_unique_name(struct str *out, time_t now, long usec, long pid, unsigned long count,
-                         const char *host);
+/* ---- file.c ---- */
 /* Delivers to a /file destination for the current expansion (checks allow_mail_to_files). */
-void file_deliver(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void file_deliver(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                   const char *path);
 
 /* ---- command.c ---- */
-/* Maps a command exit status to a result per sysexits; returns LOCAL_*. */
-int sysexits_map(int status, char *dsn, size_t dsnlen, const char **text);
 /* Runs cmd with the message on stdin as uid/gid with the documented environment. */
-void command_deliver(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void command_deliver(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const char *cmd, const struct local_user *u, const char *user_part,
                      const char *extension, const char *domain, int mailbox_command);
 /* Nonzero when every byte of s is in the command_expansion_filter set. */
@@ -201,10 +147,10 @@ int alias_lookup(const struct local_params *p, const char *name, struct str *val
  * comments in files). */
 struct argv *alias_split(const char *text, int is_file);
 /* Expands a list of targets at one level. */
-void expand_targets(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void expand_targets(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                     struct argv *targets);
 /* Reads an :include: file after the safety checks; returns 0 or -1 (result reported). */
-int include_read(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+int include_read(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                  const char *path, struct str *text);
 /* Checks a .forward file (owned by uid, not group/world writable, regular). Returns 1 found
  * (text set), 0 none, -1 unusable (why set; deferred). */
@@ -225,10 +171,10 @@ int recipient_domain_is_local(const struct local_params *p, const char *domain);
 int local_user_find(const char *name, struct local_user *u);
 void local_user_free(struct local_user *u);
 /* Delivers one address (recursion entry for aliases and .forward). */
-void deliver_address(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void deliver_address(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const char *address, int no_alias);
 /* Mailbox delivery for a known user (home_mailbox, mailbox_command, or the spool). */
-void deliver_mailbox(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void deliver_mailbox(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const struct local_user *u, const char *user_part, const char *ext,
                      const char *domain);
 
@@ -241,15 +187,17 @@ void local_restore_eugid(void);
 struct attr_list;
 struct stream;
 /* Delivers one queue recipient (alias expansion, forwarding) and combines the results. */
-void local_deliver_recipient(const struct local_params *p, struct local_msg *m, const char *address,
-                             const char *orig, struct local_result *res);
-/* Handles one delivery request; 0, or -1 on a protocol error (err set). */
-int local_handle_request(const struct local_params *p, const struct attr_list *req,
-                         const char *hash_names, int depth, struct attr_list *reply,
-                         struct str *err);
-/* Serves one client connection: handshake, then requests until the client goes away. */
-int local_serve(const struct local_params *p, struct stream *client, const char *hash_names,
-                int depth);
+void local_deliver_recipient(const struct local_params *p, struct mail_message *m,
+                             const char *address, const char *orig, struct local_result *res);
+/* Delivers one decoded request (the agent_serve() callback; ctx is the struct local_params
+ * and the queue hashing below). */
+struct local_ctx {
+    const struct local_params *p;
+    const char *hash_names;
+    int depth;
+};
+struct agent_reply;
+void local_deliver_request(const struct agent_request *rq, struct agent_reply *rp, void *ctx);
 
 /* ---- params.c ---- */
 /* Fills p from main.cf (opens alias_maps). */

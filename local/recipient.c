@@ -81,8 +81,9 @@ static int argv_has(const struct argv *a, const char *s)
 }
 
 /* Expands the nested targets of an alias or .forward at depth + 1 as owner. */
-static void expand_nested(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
-                          const char *text, int exp_class, int is_file, uid_t owner, gid_t gowner)
+static void expand_nested(const struct local_params *p, struct mail_message *m,
+                          struct local_rcpt *rc, const char *text, int exp_class, int is_file,
+                          uid_t owner, gid_t gowner)
 {
     struct local_rcpt sub = *rc;
     sub.depth = rc->depth + 1;
@@ -96,7 +97,7 @@ static void expand_nested(const struct local_params *p, struct local_msg *m, str
 }
 
 /* Alias lookup with the extension first ("user+ext", then "user"). 1 done, 0 not found. */
-static int try_alias(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+static int try_alias(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const struct str *user, const struct str *local)
 {
     struct str value = STR_INIT;
@@ -117,7 +118,7 @@ static int try_alias(const struct local_params *p, struct local_msg *m, struct l
 }
 
 /* The user's .forward files per forward_path. 1 done, 0 none. */
-static int try_forward(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+static int try_forward(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                        const struct local_user *u, const struct str *ext, const struct str *domain,
                        const char *address)
 {
@@ -162,9 +163,9 @@ static int try_forward(const struct local_params *p, struct local_msg *m, struct
 }
 
 /* No such user: luser_relay, or a 5.1.1 bounce. */
-static void unknown_user(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
-                         const struct str *user, const struct str *ext, const struct str *domain,
-                         const char *address)
+static void unknown_user(const struct local_params *p, struct mail_message *m,
+                         struct local_rcpt *rc, const struct str *user, const struct str *ext,
+                         const struct str *domain, const char *address)
 {
     if (p->luser_relay && *p->luser_relay && rc->depth < LOCAL_MAX_DEPTH) {
         const char *names[] = {
@@ -184,7 +185,7 @@ static void unknown_user(const struct local_params *p, struct local_msg *m, stru
     local_report(m, rc, LOCAL_BOUNCED, "5.1.1", "unknown user: \"%s\"", user->data);
 }
 
-void deliver_address(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void deliver_address(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const char *address, int no_alias)
 {
     struct str user = STR_INIT, ext = STR_INIT, domain = STR_INIT, full = STR_INIT, key = STR_INIT;
@@ -215,7 +216,7 @@ void deliver_address(const struct local_params *p, struct local_msg *m, struct l
                          full.data);
             goto out;
         }
-    } else if (headers_has_delivered(m, full.data) || rc->depth >= LOCAL_MAX_DEPTH) {
+    } else if (message_has_delivered(m, full.data) || rc->depth >= LOCAL_MAX_DEPTH) {
         local_report(m, &here, LOCAL_BOUNCED, "5.4.6", "mail forwarding loop for %s", full.data);
         goto out;
     }
@@ -249,12 +250,13 @@ out:
 }
 
 /* Mailbox delivery: mailbox_command, home_mailbox (mbox or maildir), or the spool. */
-void deliver_mailbox(const struct local_params *p, struct local_msg *m, struct local_rcpt *rc,
+void deliver_mailbox(const struct local_params *p, struct mail_message *m, struct local_rcpt *rc,
                      const struct local_user *u, const char *user_part, const char *ext,
                      const char *domain)
 {
     struct str seen = STR_INIT, path = STR_INIT, reason = STR_INIT;
     char dsn[16];
+    struct mailbox_opts mo = local_mailbox_opts(p);
     str_setf(&seen, "mailbox:%s", u->name);
     if (argv_has(rc->seen, seen.data))
         goto out;
@@ -264,10 +266,13 @@ void deliver_mailbox(const struct local_params *p, struct local_msg *m, struct l
         goto out;
     }
     const char *hm = p->home_mailbox ? p->home_mailbox : "";
-    int maildir = *hm && hm[strlen(hm) - 1] == '/';
+    const char *spool = p->mail_spool_directory;
     int in_spool = *hm == 0;
+    /* A name ending in '/' (home_mailbox, or mail_spool_directory) means Maildir. */
+    int maildir = in_spool ? *spool && spool[strlen(spool) - 1] == '/'
+                           : hm[strlen(hm) - 1] == '/';
     if (in_spool)
-        str_setf(&path, "%s/%s", p->mail_spool_directory, u->name);
+        str_setf(&path, maildir ? "%s%s/" : "%s/%s", spool, u->name);
     else
         str_setf(&path, "%s/%s", u->home, hm);
     int root = geteuid() == 0;
@@ -280,10 +285,10 @@ void deliver_mailbox(const struct local_params *p, struct local_msg *m, struct l
                      strerror(errno));
         goto out;
     }
-    int st =
-        maildir ? maildir_deliver(p, m, path.data, rc->address, rc->orig, dsn, sizeof(dsn), &reason)
-                : mbox_deliver(p, m, path.data, owner, gowner, rc->address, rc->orig, COPY_MBOX,
-                               dsn, sizeof(dsn), &reason);
+    int st = maildir ? maildir_deliver(&mo, m, path.data, rc->address, rc->orig, dsn, sizeof(dsn),
+                                       &reason)
+                     : mbox_deliver(&mo, m, path.data, owner, gowner, rc->address, rc->orig,
+                                    COPY_MBOX, dsn, sizeof(dsn), &reason);
     if (!in_spool)
         local_restore_eugid();
     if (st == LOCAL_SENT)

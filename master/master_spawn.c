@@ -90,7 +90,9 @@ static void child_descriptors(const struct master_service *s)
         if (tmp[i] < 0 || dup2(tmp[i], MASTER_STATUS_FD + i) < 0)
             _exit(127);
     }
-    close_range((unsigned)(MASTER_STATUS_FD + s->nlisten + 1), ~0U, 0);
+    /* Everything else closes at exec; until then the log file still works, so an exec
+     * failure can be logged. */
+    close_range((unsigned)(MASTER_STATUS_FD + s->nlisten + 1), ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
 static noreturn void child_exec(const struct master_service *s, struct argv *args, struct argv *env)
@@ -102,7 +104,7 @@ static noreturn void child_exec(const struct master_service *s, struct argv *arg
         signal(sig, SIG_DFL);
     child_descriptors(s);
     execve(s->path, args->v, env->v);
-    msg_warn("exec %s: %s", s->path, strerror(errno)); /* not msg_fatal: no master cleanup */
+    msg_error("exec %s: %s", s->path, strerror(errno)); /* not msg_fatal: no master cleanup */
     _exit(1);
 }
 

@@ -21,6 +21,17 @@ for prog in "$build"/bin/*; do
     esac
 done
 
+# postdrop is the only set-group-id program: it alone may write into maildrop/ (mode 1730,
+# group setgid_group). Done only by root and when the group exists.
+setgid_group=${SETGID_GROUP:-postdrop}
+if [ "$(id -u)" -eq 0 ] && getent group "$setgid_group" >/dev/null; then
+    for p in postdrop; do
+        [ -e "$destdir$command_dir/$p" ] || continue
+        chgrp "$setgid_group" "$destdir$command_dir/$p"
+        chmod 2755 "$destdir$command_dir/$p"
+    done
+fi
+
 # sendmail's other names.
 if [ -e "$destdir$command_dir/sendmail" ]; then
     [ "$command_dir/sendmail" = "$sendmail_path" ] ||

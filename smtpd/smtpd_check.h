@@ -36,28 +36,31 @@ struct smtpd_check_ctx {
     const char *reverse_client_name; /* PTR name, or "unknown" */
     const char *client_addr;
     const char *client_port;
-    int client_name_status;          /* 0 verified, 4 temporary failure, 5 no name */
+    int client_name_status; /* 0 verified, 4 temporary failure, 5 no name */
     int reverse_name_status;
     /* The session. */
-    const char *helo_name;           /* NULL before HELO/EHLO */
-    const char *protocol;            /* "SMTP", "ESMTP", "ESMTPS", "ESMTPA", ... */
-    int pipelining_seen;             /* the client talked out of turn (reject_unauth_pipelining) */
-    int esmtp_pipelining;            /* the client used EHLO (may pipeline) */
-    const char *sasl_method;         /* NULL when not authenticated */
+    const char *helo_name;   /* NULL before HELO/EHLO */
+    const char *protocol;    /* "SMTP", "ESMTP", "ESMTPS", "ESMTPA", ... */
+    int pipelining_seen;     /* the client talked out of turn (reject_unauth_pipelining) */
+    int esmtp_pipelining;    /* the client used EHLO (may pipeline) */
+    const char *sasl_method; /* NULL when not authenticated */
     const char *sasl_username;
     const char *sasl_sender;
     int tls_active;
-    const char *ccert_fingerprint;   /* NULL when no verified client certificate */
+    const char *ccert_fingerprint; /* NULL when no verified client certificate */
     const char *ccert_subject;
     /* The transaction. */
-    const char *queue_id;            /* NULL before the queue file exists ("NOQUEUE") */
-    const char *sender;              /* NULL before MAIL; "" for the null sender */
-    const char *recipient;           /* the RCPT being checked */
-    int recipient_count;             /* accepted so far */
-    long message_size;               /* SIZE= or 0 */
+    const char *queue_id;  /* NULL before the queue file exists ("NOQUEUE") */
+    const char *sender;    /* NULL before MAIL; "" for the null sender */
+    const char *recipient; /* the RCPT being checked */
+    int recipient_count;   /* accepted so far */
+    long message_size;     /* SIZE= or 0 */
     const char *etrn_domain;
     /* Results that are not replies. */
     struct smtpd_check_actions actions;
+    /* Added by smtpd_check: the checker's per-session state (verdicts saved for
+     * smtpd_delay_reject, defer_if_permit). Owned by smtpd_check_ctx_init/_release. */
+    struct smtpd_check_priv *priv;
 };
 
 struct smtpd_checker;
@@ -90,5 +93,24 @@ int smtpd_check_rcpt_maps(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, 
 
 /* 1 when the client matches debug_peer_list (the engine raises msg_verbose). */
 int smtpd_check_debug_peer(struct smtpd_checker *c, const struct smtpd_check_ctx *ctx);
+
+/* Added by smtpd_check: per-client event limits through the anvil service (private/anvil).
+ * Clients matching smtpd_client_event_limit_exceptions are never limited; when anvil cannot be
+ * reached the limits are not enforced (logged). service is the master.cf service name (the
+ * anvil key is "service:addr"), e.g. "smtp".
+ * At connect (after the client address is known): connection count and rate limits;
+ * SMTPD_CHECK_REJECT with "421 4.7.0 myhostname Error: too many connections from ADDR" —
+ * the engine sends it and closes the connection. */
+int smtpd_check_connect_limits(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                               const char *service, struct str *reply);
+/* At disconnect, for every connection that smtpd_check_connect_limits counted. */
+void smtpd_check_disconnect_limits(struct smtpd_checker *c, struct smtpd_check_ctx *ctx);
+/* At MAIL: smtpd_client_message_rate_limit ("450 4.7.1 Error: too much mail from ADDR"). */
+int smtpd_check_message_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                              struct str *reply);
+/* At RCPT, before smtpd_check_rcpt: smtpd_client_recipient_rate_limit
+ * ("450 4.7.1 Error: too many recipients from ADDR"). */
+int smtpd_check_recipient_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                                struct str *reply);
 
 #endif

@@ -248,3 +248,17 @@ def test_multi_server_serves_clients_concurrently(inst):
     assert ra.split()[0] == rb.split()[0] == ra2.split()[0]  # the same process
     a.close()
     b.close()
+
+
+def test_missing_command_is_logged_and_throttled(inst):
+    port = free_port()
+    inst.write_master_cf(f"127.0.0.1:{port} inet n - n - 1 /nonexistent/daemon\n")
+    inst.start_master()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        pass
+    inst.wait_log("warning: /nonexistent/daemon: bad command startup -- throttling")
+    log = inst.log()
+    assert "error: exec /nonexistent/daemon: No such file or directory" in log
+    assert "malformed status message" not in log

@@ -17,6 +17,8 @@
 
 int msg_verbose;
 
+#define LOG_FD_MIN 100
+
 static char service_name[64] = "kestrel";
 static char syslog_ident_name[64] = "postfix";
 static char full_ident[160];
@@ -97,6 +99,13 @@ int log_open_file(const char *path)
                                                 : open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
+    /* Keep the descriptor out of the low numbers a parent may hand to a child (master puts its
+     * status pipe and listeners at 3, 4, ...), so those can never be mistaken for the log. */
+    int high = fcntl(fd, F_DUPFD_CLOEXEC, LOG_FD_MIN);
+    if (high >= 0) {
+        close(fd);
+        fd = high;
+    }
     if (log_fd >= 0)
         close(log_fd);
     log_fd = fd;

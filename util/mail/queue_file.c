@@ -95,7 +95,7 @@ static int make_parent_dirs(const char *queue_dir, const char *rel)
 }
 
 /* Gives the temporary file its final name, derived from its inode and the time. */
-static int name_file(struct queue_file_writer *w, const struct queue_layout *l, const char *queue,
+static int name_file(struct queue_file_writer *w, const struct queue_naming *l, const char *queue,
                      const char *tmp, struct str *err)
 {
     struct stat st;
@@ -127,7 +127,7 @@ static int name_file(struct queue_file_writer *w, const struct queue_layout *l, 
     return -1;
 }
 
-int queue_file_create(struct queue_file_writer *w, const struct queue_layout *l, const char *queue,
+int queue_file_create(struct queue_file_writer *w, const struct queue_naming *l, const char *queue,
                       struct str *err)
 {
     memset(w, 0, sizeof(*w));

@@ -20,7 +20,7 @@
 #define QUEUE_MODE_READY 0700
 
 /* Where queue files live and how IDs look. */
-struct queue_layout {
+struct queue_naming {
     const char *queue_directory;
     const char *hash_queue_names;
     int hash_queue_depth;
@@ -42,7 +42,7 @@ struct queue_file_writer {
 
 /* Creates a file in `queue` (e.g. "incoming") and writes the V, C and T records.
  * Returns 0, or -1 with err set (e.g. disk full). */
-int queue_file_create(struct queue_file_writer *w, const struct queue_layout *layout,
+int queue_file_create(struct queue_file_writer *w, const struct queue_naming *layout,
                       const char *queue, struct str *err);
 void queue_file_put(struct queue_file_writer *w, int type, const void *data, size_t len);
 void queue_file_puts(struct queue_file_writer *w, int type, const char *text);

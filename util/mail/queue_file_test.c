@@ -35,9 +35,9 @@ static int teardown(void **state)
     return system(cmd);
 }
 
-static struct queue_layout layout(void)
+static struct queue_naming layout(void)
 {
-    struct queue_layout l = {root, "deferred", 1, 0};
+    struct queue_naming l = {root, "deferred", 1, 0};
     return l;
 }
 
@@ -60,7 +60,7 @@ static void write_message(struct queue_file_writer *w)
 static void test_create_publish_read(void **state)
 {
     (void)state;
-    struct queue_layout l = layout();
+    struct queue_naming l = layout();
     struct queue_file_writer w;
     struct str err = STR_INIT;
     assert_int_equal(queue_file_create(&w, &l, "incoming", &err), 0);
@@ -112,7 +112,7 @@ static void test_create_publish_read(void **state)
 static void test_abort_removes(void **state)
 {
     (void)state;
-    struct queue_layout l = layout();
+    struct queue_naming l = layout();
     struct queue_file_writer w;
     struct str err = STR_INIT;
     assert_int_equal(queue_file_create(&w, &l, "incoming", &err), 0);
@@ -129,7 +129,7 @@ static void test_abort_removes(void **state)
 static void test_truncations_corrupt(void **state)
 {
     (void)state;
-    struct queue_layout l = layout();
+    struct queue_naming l = layout();
     struct queue_file_writer w;
     struct str err = STR_INIT;
     assert_int_equal(queue_file_create(&w, &l, "incoming", &err), 0);

@@ -1,8 +1,8 @@
-/* headers: what local delivery adds to and checks in a message: the Delivered-To headers
- * already present (loop detection), the prepended From_/Return-Path/X-Original-To/
- * Delivered-To lines, and copying the queue file content to a file or into memory with mbox
- * ">From " quoting, through a bounded writer that tests can make fail. */
-#include "local.h"
+/* message_copy: what final delivery (local, virtual) adds to and checks in a message: the
+ * Delivered-To headers already present (loop detection), the prepended From_/Return-Path/
+ * X-Original-To/Delivered-To lines, and copying the queue file content to a file or into memory
+ * with mbox ">From " quoting, through a bounded writer that tests can make fail. */
+#include "mail/message_copy.h"
 
 #include "base/mem.h"
 #include "mail/queue_record.h"
@@ -15,12 +15,12 @@
 #include <strings.h>
 #include <unistd.h>
 
-ssize_t (*local_write_hook)(int fd, const void *buf, size_t len);
+ssize_t (*message_write_hook)(int fd, const void *buf, size_t len);
 
 /* ---- Delivered-To scan ---------------------------------------------------------------------- */
 
 /* Records the value of a header line when it is Delivered-To. */
-static void note_delivered(struct local_msg *m, const struct str *line)
+static void note_delivered(struct mail_message *m, const struct str *line)
 {
     static const char name[] = "delivered-to:";
     if (line->len < sizeof(name) - 1 || strncasecmp(line->data, name, sizeof(name) - 1) != 0)
@@ -32,12 +32,12 @@ static void note_delivered(struct local_msg *m, const struct str *line)
     str_append(&val, v);
     str_trim_right(&val);
     str_lower(&val);
-    if (m->delivered->n < LOCAL_MAX_DELIVERED)
+    if (m->delivered->n < MESSAGE_MAX_DELIVERED)
         argv_add(m->delivered, str_cstr(&val));
     str_release(&val);
 }
 
-int headers_scan_delivered(struct local_msg *m, struct str *err)
+int message_scan_delivered(struct mail_message *m, struct str *err)
 {
     if (m->delivered == NULL)
         m->delivered = argv_new();
@@ -45,7 +45,7 @@ int headers_scan_delivered(struct local_msg *m, struct str *err)
     struct str piece = STR_INIT, line = STR_INIT;
     int rc = 0, type;
     queue_content_open(r, m->fd, m->env);
-    while ((type = queue_content_get(r, &piece, LOCAL_MAX_LINE)) > 0) {
+    while ((type = queue_content_get(r, &piece, MESSAGE_MAX_LINE)) > 0) {
         if (line.len < 4096)
             str_appendn(&line, piece.data, piece.len);
         str_clear(&piece);
@@ -67,7 +67,7 @@ int headers_scan_delivered(struct local_msg *m, struct str *err)
     return rc;
 }
 
-int headers_has_delivered(const struct local_msg *m, const char *addr)
+int message_has_delivered(const struct mail_message *m, const char *addr)
 {
     for (size_t i = 0; m->delivered && i < m->delivered->n; i++)
         if (strcasecmp(m->delivered->v[i], addr) == 0)
@@ -78,7 +78,7 @@ int headers_has_delivered(const struct local_msg *m, const char *addr)
 /* ---- prepended lines --------------------------------------------------------------------------
  */
 
-void headers_prepend(struct str *out, const struct local_msg *m, const char *delivered,
+void message_prepend(struct str *out, const struct mail_message *m, const char *delivered,
                      const char *orig, int flags)
 {
     if (flags & COPY_FROM_LINE) {
@@ -99,12 +99,12 @@ void headers_prepend(struct str *out, const struct local_msg *m, const char *del
 /* ---- bounded output ----------------------------------------------------------------------------
  */
 
-static int out_flush(struct local_out *o)
+static int out_flush(struct message_out *o)
 {
     size_t done = 0;
     while (done < o->buf.len) {
-        ssize_t n = local_write_hook
-                        ? local_write_hook(o->fd, o->buf.data + done, o->buf.len - done)
+        ssize_t n = message_write_hook
+                        ? message_write_hook(o->fd, o->buf.data + done, o->buf.len - done)
                         : write(o->fd, o->buf.data + done, o->buf.len - done);
         if (n < 0 && errno == EINTR)
             continue;
@@ -119,7 +119,7 @@ static int out_flush(struct local_out *o)
     return 0;
 }
 
-static int out_write(struct local_out *o, const void *data, size_t len)
+static int out_write(struct message_out *o, const void *data, size_t len)
 {
     if (o->limit > 0 && o->pos + (off_t)len > o->limit) {
         errno = EFBIG;
@@ -136,13 +136,13 @@ static int out_write(struct local_out *o, const void *data, size_t len)
 /* Walks the content, calling emit() for each byte range; quoting at line starts. */
 typedef int (*emit_fn)(void *ctx, const void *data, size_t len);
 
-static int walk_content(struct local_msg *m, int flags, emit_fn emit, void *ctx, struct str *err)
+static int walk_content(struct mail_message *m, int flags, emit_fn emit, void *ctx, struct str *err)
 {
     struct rec_reader *r = xmalloc(sizeof(*r));
     struct str data = STR_INIT;
     int type, at_start = 1, rc = 0;
     queue_content_open(r, m->fd, m->env);
-    while ((type = queue_content_get(r, &data, LOCAL_MAX_LINE)) > 0) {
+    while ((type = queue_content_get(r, &data, MESSAGE_MAX_LINE)) > 0) {
         if (at_start && (flags & COPY_QUOTE) && data.len >= 5 &&
             memcmp(data.data, "From ", 5) == 0 && emit(ctx, ">", 1) < 0)
             goto write_error;
@@ -174,11 +174,11 @@ static int emit_out(void *ctx, const void *data, size_t len)
     return out_write(ctx, data, len);
 }
 
-int copy_message(struct local_msg *m, struct local_out *out, const char *delivered,
+int message_copy(struct mail_message *m, struct message_out *out, const char *delivered,
                  const char *orig, int flags, struct str *err)
 {
     struct str head = STR_INIT;
-    headers_prepend(&head, m, delivered, orig, flags);
+    message_prepend(&head, m, delivered, orig, flags);
     int rc = out_write(out, head.data ? head.data : "", head.len);
     str_release(&head);
     if (rc < 0) {
@@ -204,10 +204,10 @@ static int emit_str(void *ctx, const void *data, size_t len)
     return 0;
 }
 
-int copy_message_to_str(struct local_msg *m, struct str *out, const char *delivered,
+int message_copy_to_str(struct mail_message *m, struct str *out, const char *delivered,
                         const char *orig, int flags, struct str *err)
 {
-    headers_prepend(out, m, delivered, orig, flags);
+    message_prepend(out, m, delivered, orig, flags);
     if (walk_content(m, flags, emit_str, out, err) < 0)
         return -1;
     if (flags & COPY_BLANK)

@@ -1,4 +1,4 @@
-/* Unit tests for headers (Delivered-To scan, prepended lines, copying with >From quoting),
+/* Unit tests for message_copy (Delivered-To scan, prepended lines, copying with >From quoting),
  * mbox delivery (From_ line, truncation on a failed write, size limit) and maildir delivery. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "local.h"
+#include "mail/mailbox_maildir.h"
 
 #include "base/fsutil.h"
 #include "base/lock.h"
@@ -21,10 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/local-headers-test-XXXXXX";
+static char dir[] = "/tmp/mailbox-test-XXXXXX";
 
 /* Writes a queue file with the given content lines (NULL-terminated) and opens a message. */
-static void make_msg(struct local_msg *m, struct queue_envelope *env, const char *sender,
+static void make_msg(struct mail_message *m, struct queue_envelope *env, const char *sender,
                      const char *const *lines)
 {
     struct str head = STR_INIT, tail = STR_INIT, body = STR_INIT, size = STR_INIT, path = STR_INIT;
@@ -56,7 +56,7 @@ static void make_msg(struct local_msg *m, struct queue_envelope *env, const char
     m->queue_id = "ABCDEF";
     m->sender = sender;
     m->now = 1795425419; /* Mon Nov 23 09:16:59 2026 UTC */
-    assert_int_equal(headers_scan_delivered(m, &err), 0);
+    assert_int_equal(message_scan_delivered(m, &err), 0);
     str_release(&err);
     str_release(&head);
     str_release(&tail);
@@ -65,16 +65,16 @@ static void make_msg(struct local_msg *m, struct queue_envelope *env, const char
     str_release(&path);
 }
 
-static void free_msg(struct local_msg *m, struct queue_envelope *env)
+static void free_msg(struct mail_message *m, struct queue_envelope *env)
 {
     close(m->fd);
     argv_free(m->delivered);
     queue_envelope_release(env);
 }
 
-static struct local_params params(void)
+static struct mailbox_opts params(void)
 {
-    struct local_params p = {
+    struct mailbox_opts p = {
         .myhostname = "mx.example.com", .lock_methods = LOCK_METHOD_FCNTL, .lock_timeout_ms = 100};
     return p;
 }
@@ -88,7 +88,7 @@ static void read_file(const char *path, struct str *out)
 static void test_delivered_scan(void **state)
 {
     (void)state;
-    struct local_msg m;
+    struct mail_message m;
     struct queue_envelope env;
     const char *lines[] = {"Received: x",
                            "Delivered-To:  User@Example.COM ",
@@ -98,28 +98,28 @@ static void test_delivered_scan(void **state)
                            NULL};
     make_msg(&m, &env, "a@b", lines);
     assert_int_equal(m.delivered->n, 1);
-    assert_true(headers_has_delivered(&m, "user@example.com"));
-    assert_false(headers_has_delivered(&m, "body@example.com"));
+    assert_true(message_has_delivered(&m, "user@example.com"));
+    assert_false(message_has_delivered(&m, "body@example.com"));
     free_msg(&m, &env);
 }
 
 static void test_prepend_and_quote(void **state)
 {
     (void)state;
-    struct local_msg m;
+    struct mail_message m;
     struct queue_envelope env;
     const char *lines[] = {"Subject: s", "", "From me", ">From you", " From x", NULL};
     make_msg(&m, &env, "", lines);
     struct str out = STR_INIT, err = STR_INIT;
     assert_int_equal(
-        copy_message_to_str(&m, &out, "u@example.com", "o@example.com", COPY_MBOX, &err), 0);
+        message_copy_to_str(&m, &out, "u@example.com", "o@example.com", COPY_MBOX, &err), 0);
     assert_string_equal(out.data, "From MAILER-DAEMON  Mon Nov 23 09:16:59 2026\n"
                                   "Return-Path: <>\n"
                                   "X-Original-To: o@example.com\n"
                                   "Delivered-To: u@example.com\n"
                                   "Subject: s\n\n>From me\n>From you\n From x\n\n");
     str_clear(&out);
-    assert_int_equal(copy_message_to_str(&m, &out, "u@example.com", NULL, COPY_MAILDIR, &err), 0);
+    assert_int_equal(message_copy_to_str(&m, &out, "u@example.com", NULL, COPY_MAILDIR, &err), 0);
     assert_string_equal(out.data, "Return-Path: <>\nDelivered-To: u@example.com\n"
                                   "Subject: s\n\nFrom me\n>From you\n From x\n");
     str_release(&out);
@@ -144,18 +144,18 @@ static ssize_t failing_write(int fd, const void *buf, size_t len)
 static void test_mbox_append_and_truncate(void **state)
 {
     (void)state;
-    struct local_msg m;
+    struct mail_message m;
     struct queue_envelope env;
     const char *lines[] = {"Subject: s", "", "body", NULL};
     make_msg(&m, &env, "s@example.org", lines);
-    struct local_params p = params();
+    struct mailbox_opts p = params();
     struct str path = STR_INIT, reason = STR_INIT, data = STR_INIT;
     char dsn[16];
     str_setf(&path, "%s/mbox", dir);
     assert_int_equal(fs_write_atomic(path.data, "old\n", 4, 0600, NULL), 0);
     int st = mbox_deliver(&p, &m, path.data, geteuid(), getegid(), "u@x", NULL, COPY_MBOX, dsn,
                           sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_SENT);
+    assert_int_equal(st, MAILBOX_SENT);
     assert_string_equal(dsn, "2.0.0");
     read_file(path.data, &data);
     assert_string_equal(data.data, "old\nFrom s@example.org  Mon Nov 23 09:16:59 2026\n"
@@ -164,19 +164,19 @@ static void test_mbox_append_and_truncate(void **state)
     size_t good = data.len;
     /* A write failing half-way: the mailbox goes back to its size, the recipient defers. */
     fail_after = 30;
-    local_write_hook = failing_write;
+    message_write_hook = failing_write;
     st = mbox_deliver(&p, &m, path.data, geteuid(), getegid(), "u@x", NULL, COPY_MBOX, dsn,
                       sizeof(dsn), &reason);
-    local_write_hook = NULL;
-    assert_int_equal(st, LOCAL_DEFERRED);
+    message_write_hook = NULL;
+    assert_int_equal(st, MAILBOX_DEFERRED);
     assert_string_equal(dsn, "4.3.1");
     read_file(path.data, &data);
     assert_int_equal(data.len, good);
     /* The size limit: mailbox full, bounced, nothing written. */
-    p.mailbox_size_limit = (long)good + 10;
+    p.size_limit = (long)good + 10;
     st = mbox_deliver(&p, &m, path.data, geteuid(), getegid(), "u@x", NULL, COPY_MBOX, dsn,
                       sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_BOUNCED);
+    assert_int_equal(st, MAILBOX_BOUNCED);
     assert_string_equal(dsn, "5.2.2");
     assert_non_null(strstr(reason.data, "File too large"));
     read_file(path.data, &data);
@@ -184,19 +184,19 @@ static void test_mbox_append_and_truncate(void **state)
     /* Someone else's file, a symlink, an extra hard link: refused and deferred. */
     st = mbox_deliver(&p, &m, path.data, geteuid() + 1, getegid(), "u@x", NULL, COPY_MBOX, dsn,
                       sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_DEFERRED);
+    assert_int_equal(st, MAILBOX_DEFERRED);
     struct str link2 = STR_INIT;
     str_setf(&link2, "%s/mbox2", dir);
     assert_int_equal(link(path.data, link2.data), 0);
     st = mbox_deliver(&p, &m, path.data, geteuid(), getegid(), "u@x", NULL, COPY_MBOX, dsn,
                       sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_DEFERRED);
+    assert_int_equal(st, MAILBOX_DEFERRED);
     unlink(link2.data);
     str_setf(&link2, "%s/mbox-link", dir);
     assert_int_equal(symlink(path.data, link2.data), 0);
     st = mbox_deliver(&p, &m, link2.data, geteuid(), getegid(), "u@x", NULL, COPY_MBOX, dsn,
                       sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_DEFERRED);
+    assert_int_equal(st, MAILBOX_DEFERRED);
     read_file(path.data, &data);
     assert_int_equal(data.len, good);
     str_release(&link2);
@@ -209,11 +209,11 @@ static void test_mbox_append_and_truncate(void **state)
 static void test_mbox_lock_timeout(void **state)
 {
     (void)state;
-    struct local_msg m;
+    struct mail_message m;
     struct queue_envelope env;
     const char *lines[] = {"", "x", NULL};
     make_msg(&m, &env, "s@example.org", lines);
-    struct local_params p = params();
+    struct mailbox_opts p = params();
     p.lock_methods = LOCK_METHOD_DOTLOCK;
     p.lock_timeout_ms = 0;
     p.stale_lock_time = 500;
@@ -224,7 +224,7 @@ static void test_mbox_lock_timeout(void **state)
     assert_int_equal(fs_write_atomic(lockp.data, "", 0, 0600, NULL), 0);
     int st = mbox_deliver(&p, &m, path.data, geteuid(), getegid(), "u@x", NULL, COPY_MBOX, dsn,
                           sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_DEFERRED);
+    assert_int_equal(st, MAILBOX_DEFERRED);
     assert_string_equal(dsn, "4.2.0");
     assert_non_null(strstr(reason.data, "unable to create lock file"));
     unlink(lockp.data);
@@ -240,16 +240,16 @@ static void test_maildir(void **state)
     struct str name = STR_INIT;
     maildir_unique_name(&name, 1700000000, 123456, 42, 7, "mx/a:b");
     assert_string_equal(name.data, "1700000000.P42Q7M123456.mx\\057a\\072b");
-    struct local_msg m;
+    struct mail_message m;
     struct queue_envelope env;
     const char *lines[] = {"Subject: s", "", "From x", NULL};
     make_msg(&m, &env, "s@example.org", lines);
-    struct local_params p = params();
+    struct mailbox_opts p = params();
     struct str md = STR_INIT, reason = STR_INIT, data = STR_INIT;
     char dsn[16];
     str_setf(&md, "%s/Maildir/", dir);
     int st = maildir_deliver(&p, &m, md.data, "u@x", "o@x", dsn, sizeof(dsn), &reason);
-    assert_int_equal(st, LOCAL_SENT);
+    assert_int_equal(st, MAILBOX_SENT);
     str_setf(&name, "%snew", md.data);
     DIR *d = opendir(name.data);
     struct dirent *e;
@@ -278,20 +278,6 @@ static void test_maildir(void **state)
     free_msg(&m, &env);
 }
 
-static void test_delay_format(void **state)
-{
-    (void)state;
-    struct str s = STR_INIT;
-    double in[] = {0, 0.001, 0.05, 0.1, 0.123, 1.24, 5.5, 27.4, 319};
-    const char *want[] = {"0", "0", "0.05", "0.1", "0.12", "1.2", "5.5", "27", "319"};
-    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
-        str_clear(&s);
-        local_format_delay(&s, in[i]);
-        assert_string_equal(s.data, want[i]);
-    }
-    str_release(&s);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,7 +286,6 @@ int main(void)
         cmocka_unit_test(test_mbox_append_and_truncate),
         cmocka_unit_test(test_mbox_lock_timeout),
         cmocka_unit_test(test_maildir),
-        cmocka_unit_test(test_delay_format),
     };
     setenv("TZ", "UTC", 1);
     tzset();

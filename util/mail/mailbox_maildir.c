@@ -1,7 +1,8 @@
-/* mailbox_maildir: delivery into a maildir (a home_mailbox or /file destination ending in
- * '/'): the message is written to tmp/<unique>, fsynced, and renamed into new/<unique>; the
- * directory is fsynced so the message survives a crash once we report success. */
-#include "local.h"
+/* mailbox_maildir: delivery into a maildir (local's home_mailbox or /file destination, a
+ * virtual mailbox, ending in '/'): the message is written to tmp/<unique>, fsynced, and renamed
+ * into new/<unique>; the directory is fsynced so the message survives a crash once we report
+ * success. */
+#include "mail/mailbox_maildir.h"
 
 #include "base/fsutil.h"
 #include "base/log.h"
@@ -45,7 +46,7 @@ static int make_dirs(const char *dir, struct str *reason)
     return rc;
 }
 
-static int write_tmp(const struct local_params *p, struct local_msg *m, const char *tmp,
+static int write_tmp(const struct mailbox_opts *o, struct mail_message *m, const char *tmp,
                      const char *delivered, const char *orig, int *err, struct str *reason)
 {
     struct str why = STR_INIT;
@@ -58,8 +59,8 @@ static int write_tmp(const struct local_params *p, struct local_msg *m, const ch
         str_release(&why);
         return -1;
     }
-    struct local_out out = {.fd = fd, .limit = p->mailbox_size_limit, .pos = 0};
-    if (copy_message(m, &out, delivered, orig, COPY_MAILDIR, &why) < 0) {
+    struct message_out out = {.fd = fd, .limit = o->size_limit, .pos = 0};
+    if (message_copy(m, &out, delivered, orig, COPY_MAILDIR, &why) < 0) {
         *err = errno;
         str_setf(reason, "create maildir file %s: %s", tmp, str_cstr(&why));
     } else if (fsync(fd) < 0) {
@@ -78,26 +79,26 @@ static int write_tmp(const struct local_params *p, struct local_msg *m, const ch
     return rc;
 }
 
-int maildir_deliver(const struct local_params *p, struct local_msg *m, const char *dir,
+int maildir_deliver(const struct mailbox_opts *o, struct mail_message *m, const char *dir,
                     const char *delivered, const char *orig, char *dsn, size_t dsnlen,
                     struct str *reason)
 {
     static unsigned long count;
     struct str name = STR_INIT, tmp = STR_INIT, new = STR_INIT, newdir = STR_INIT;
     struct timeval tv;
-    int err = EIO, status = LOCAL_DEFERRED;
+    int err = EIO, status = MAILBOX_DEFERRED;
     snprintf(dsn, dsnlen, "4.2.0");
     gettimeofday(&tv, NULL);
-    maildir_unique_name(&name, tv.tv_sec, (long)tv.tv_usec, (long)getpid(), count++, p->myhostname);
+    maildir_unique_name(&name, tv.tv_sec, (long)tv.tv_usec, (long)getpid(), count++, o->myhostname);
     str_setf(&tmp, "%stmp/%s", dir, name.data);
     str_setf(&new, "%snew/%s", dir, name.data);
     str_setf(&newdir, "%snew", dir);
     if (make_dirs(dir, reason) < 0) {
         /* deferred */
-    } else if (write_tmp(p, m, tmp.data, delivered, orig, &err, reason) < 0) {
+    } else if (write_tmp(o, m, tmp.data, delivered, orig, &err, reason) < 0) {
         unlink(tmp.data);
-        snprintf(dsn, dsnlen, "%s", mbox_error_dsn(err));
-        status = dsn[0] == '5' ? LOCAL_BOUNCED : LOCAL_DEFERRED;
+        snprintf(dsn, dsnlen, "%s", mailbox_error_dsn(err));
+        status = dsn[0] == '5' ? MAILBOX_BOUNCED : MAILBOX_DEFERRED;
     } else if (rename(tmp.data, new.data) < 0) {
         str_setf(reason, "create maildir file %s: rename: %s", new.data, strerror(errno));
         unlink(tmp.data);
@@ -105,7 +106,7 @@ int maildir_deliver(const struct local_params *p, struct local_msg *m, const cha
         str_setf(reason, "create maildir file %s: fsync: %s", new.data, strerror(errno));
     } else {
         snprintf(dsn, dsnlen, "2.0.0");
-        status = LOCAL_SENT;
+        status = MAILBOX_SENT;
     }
     str_release(&name);
     str_release(&tmp);

@@ -1,8 +1,8 @@
-/* mailbox_mbox: appending a message to an mbox file (the mail spool or $home/Mailbox, and
- * /file destinations): safe open (no symlinks, no extra hard links, right owner), the locks
- * mailbox_delivery_lock asks for, the size limit, and truncation back to the original size
- * when anything fails, so a mailbox never holds half a message. */
-#include "local.h"
+/* mailbox_mbox: appending a message to an mbox file (local's mail spool, $home/Mailbox and
+ * /file destinations; virtual mailboxes): safe open (no symlinks, no extra hard links, right
+ * owner), the locks mailbox_delivery_lock asks for, the size limit, and truncation back to the
+ * original size when anything fails, so a mailbox never holds half a message. */
+#include "mail/mailbox_mbox.h"
 
 #include "base/fsutil.h"
 #include "base/lock.h"
@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-const char *mbox_error_dsn(int err)
+const char *mailbox_error_dsn(int err)
 {
     if (err == EFBIG || err == EDQUOT)
         return "5.2.2";
@@ -25,18 +25,18 @@ const char *mbox_error_dsn(int err)
 
 static int status_of(const char *dsn)
 {
-    return dsn[0] == '5' ? LOCAL_BOUNCED : LOCAL_DEFERRED;
+    return dsn[0] == '5' ? MAILBOX_BOUNCED : MAILBOX_DEFERRED;
 }
 
 /* Takes the dot-lock when asked; 0 ok (or skipped), -1 with reason (deferred). */
-static int take_dotlock(const struct local_params *p, const char *path, int *held,
+static int take_dotlock(const struct mailbox_opts *o, const char *path, int *held,
                         struct str *reason)
 {
     struct str why = STR_INIT;
     *held = 0;
-    if (!(p->lock_methods & LOCK_METHOD_DOTLOCK))
+    if (!(o->lock_methods & LOCK_METHOD_DOTLOCK))
         return 0;
-    if (dotlock_acquire(path, p->stale_lock_time, p->lock_timeout_ms, &why) == 0) {
+    if (dotlock_acquire(path, o->stale_lock_time, o->lock_timeout_ms, &why) == 0) {
         *held = 1;
     } else if (errno == EAGAIN || errno == EEXIST) {
         str_setf(reason, "unable to create lock file %s.lock: %s", path, str_cstr(&why));
@@ -50,14 +50,14 @@ static int take_dotlock(const struct local_params *p, const char *path, int *hel
     return 0;
 }
 
-static int take_kernel_lock(const struct local_params *p, int fd, struct str *reason)
+static int take_kernel_lock(const struct mailbox_opts *o, int fd, struct str *reason)
 {
     struct str why = STR_INIT;
     int methods[] = {LOCK_METHOD_FCNTL, LOCK_METHOD_FLOCK};
     for (size_t i = 0; i < 2; i++) {
-        if (!(p->lock_methods & methods[i]))
+        if (!(o->lock_methods & methods[i]))
             continue;
-        if (lock_fd(fd, methods[i], LOCK_MODE_EXCLUSIVE, p->lock_timeout_ms, &why) < 0) {
+        if (lock_fd(fd, methods[i], LOCK_MODE_EXCLUSIVE, o->lock_timeout_ms, &why) < 0) {
             str_setf(reason, "unable to lock for exclusive access: %s", str_cstr(&why));
             str_release(&why);
             return -1;
@@ -68,16 +68,16 @@ static int take_kernel_lock(const struct local_params *p, int fd, struct str *re
 }
 
 /* Writes the message at the end of fd; on failure truncates back to the original size. */
-static int append_message(const struct local_params *p, struct local_msg *m, int fd,
+static int append_message(const struct mailbox_opts *o, struct mail_message *m, int fd,
                           const struct stat *st, const char *delivered, const char *orig, int flags,
                           int *err, struct str *reason)
 {
-    struct local_out out = {.fd = fd, .limit = p->mailbox_size_limit, .pos = st->st_size};
+    struct message_out out = {.fd = fd, .limit = o->size_limit, .pos = st->st_size};
     int rc = -1;
     if (lseek(fd, 0, SEEK_END) != st->st_size) {
         *err = errno ? errno : EIO;
         str_setf(reason, "mailbox changed size while locked");
-    } else if (copy_message(m, &out, delivered, orig, flags, reason) < 0) {
+    } else if (message_copy(m, &out, delivered, orig, flags, reason) < 0) {
         *err = errno;
     } else if (fsync(fd) < 0) {
         *err = errno;
@@ -91,15 +91,15 @@ static int append_message(const struct local_params *p, struct local_msg *m, int
     return rc;
 }
 
-int mbox_deliver(const struct local_params *p, struct local_msg *m, const char *path, uid_t uid,
+int mbox_deliver(const struct mailbox_opts *o, struct mail_message *m, const char *path, uid_t uid,
                  gid_t gid, const char *delivered, const char *orig, int flags, char *dsn,
                  size_t dsnlen, struct str *reason)
 {
     struct str why = STR_INIT;
     struct stat st;
-    int dot = 0, status = LOCAL_DEFERRED, err = 0;
+    int dot = 0, status = MAILBOX_DEFERRED, err = 0;
     snprintf(dsn, dsnlen, "4.2.0");
-    if (take_dotlock(p, path, &dot, &why) < 0) {
+    if (take_dotlock(o, path, &dot, &why) < 0) {
         str_setf(reason, "cannot update mailbox %s. %s", path, str_cstr(&why));
         str_release(&why);
         return status;
@@ -107,19 +107,19 @@ int mbox_deliver(const struct local_params *p, struct local_msg *m, const char *
     int fd = fs_safe_open(path, O_WRONLY | O_APPEND | O_CREAT, 0600, uid, gid, &st, NULL, &why);
     if (fd < 0) {
         str_setf(reason, "cannot update mailbox %s. cannot open file: %s", path, str_cstr(&why));
-    } else if (take_kernel_lock(p, fd, &why) < 0) {
+    } else if (take_kernel_lock(o, fd, &why) < 0) {
         str_setf(reason, "cannot update mailbox %s. %s", path, str_cstr(&why));
-    } else if (append_message(p, m, fd, &st, delivered, orig, flags, &err, &why) < 0) {
-        snprintf(dsn, dsnlen, "%s", mbox_error_dsn(err));
+    } else if (append_message(o, m, fd, &st, delivered, orig, flags, &err, &why) < 0) {
+        snprintf(dsn, dsnlen, "%s", mailbox_error_dsn(err));
         status = status_of(dsn);
         str_setf(reason, "cannot update mailbox %s. %s", path, str_cstr(&why));
     } else {
         snprintf(dsn, dsnlen, "2.0.0");
-        status = LOCAL_SENT;
+        status = MAILBOX_SENT;
     }
-    if (fd >= 0 && close(fd) < 0 && status == LOCAL_SENT) {
+    if (fd >= 0 && close(fd) < 0 && status == MAILBOX_SENT) {
         snprintf(dsn, dsnlen, "4.2.0");
-        status = LOCAL_DEFERRED;
+        status = MAILBOX_DEFERRED;
         str_setf(reason, "cannot update mailbox %s. close: %s", path, strerror(errno));
     }
     if (dot)

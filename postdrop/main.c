@@ -1,0 +1,162 @@
+/* postdrop: the set-group-id privilege boundary of local submission. Reads a maildrop record
+ * stream on stdin (sendmail writes it), checks every record against the maildrop rules
+ * (util/mail/maildrop.h), writes maildrop/<id> (mode 0600, fsync, then 0700) and wakes up
+ * pickup. Nothing from the caller is trusted: on any error or signal the file is removed. */
+#include "base/log.h"
+#include "base/mem.h"
+#include "base/str.h"
+#include "mail/config.h"
+#include "mail/maildrop.h"
+#include "mail/paths.h"
+#include "mail/queue_record.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EX_USAGE 64
+#define EX_DATAERR 65
+#define EX_TEMPFAIL 75
+
+static struct maildrop_writer writer = {.fd = -1};
+static char *volatile cleanup_path;
+
+static void remove_file(void)
+{
+    if (cleanup_path)
+        unlink(cleanup_path);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    remove_file();
+    _exit(EX_TEMPFAIL);
+}
+
+static void setup_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigfillset(&sa.sa_mask);
+    int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGXFSZ};
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaction(sigs[i], &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    log_set_cleanup(remove_file);
+}
+
+/* A set-group-id run may only use the default configuration or one the administrator listed
+ * in alternate_config_directories (read from the default main.cf). */
+static void check_config_dir(const char *dir)
+{
+    if (dir == NULL || getegid() == getgid())
+        return;
+    const char *def = paths_default("config_directory");
+    struct str err = STR_INIT;
+    if (config_load(def, &err) < 0)
+        msg_fatal("%s", str_cstr(&err));
+    if (strcmp(dir, def) != 0) {
+        struct argv *ok = argv_split(config_get("alternate_config_directories"), ", \t\r\n");
+        int found = 0;
+        for (size_t i = 0; i < ok->n && !found; i++)
+            found = strcmp(ok->v[i], dir) == 0;
+        argv_free(ok);
+        if (!found)
+            msg_fatal("unauthorized configuration directory: %s", dir);
+    }
+    str_release(&err);
+}
+
+static void load_config(const char *dir)
+{
+    if (dir == NULL)
+        dir = getenv("MAIL_CONFIG");
+    check_config_dir(dir);
+    struct str err = STR_INIT;
+    if (config_load(dir, &err) < 0)
+        msg_fatal("%s", str_cstr(&err));
+    str_release(&err);
+    log_set_syslog_name(config_get("syslog_name"));
+    const char *file = config_get("maillog_file");
+    if (file && *file)
+        log_open_file(file);
+    else
+        log_open_syslog(config_get("syslog_facility"));
+}
+
+/* Copies the checked record stream from stdin into the file. */
+static void copy_records(void)
+{
+    struct maildrop_check chk;
+    long line_limit = config_get_int("line_length_limit");
+    maildrop_check_init(&chk, line_limit > 0 ? (size_t)line_limit : 2048,
+                        config_get_size("message_size_limit"));
+    struct rec_reader r;
+    struct str data = STR_INIT, why = STR_INIT;
+    rec_reader_init(&r, 0, 0);
+    while (!maildrop_check_complete(&chk)) {
+        int type = rec_get(&r, &data, maildrop_record_limit(&chk), NULL);
+        if (type == REC_EOF)
+            msg_fatal_status(EX_DATAERR, "uid=%ld: premature end of input", (long)getuid());
+        if (type == REC_ERROR)
+            msg_fatal_status(EX_DATAERR, "uid=%ld: malformed input: %s", (long)getuid(),
+                             str_cstr(&r.error));
+        if (maildrop_check_record(&chk, type, &data, &why) < 0)
+            msg_fatal_status(EX_DATAERR, "uid=%ld: malformed input: %s", (long)getuid(),
+                             str_cstr(&why));
+        maildrop_put(&writer, type, data.data, data.len);
+    }
+    if (rec_get(&r, &data, maildrop_record_limit(&chk), NULL) != REC_EOF)
+        msg_fatal_status(EX_DATAERR, "uid=%ld: malformed input: data after end record",
+                         (long)getuid());
+    rec_reader_release(&r);
+    str_release(&data);
+    str_release(&why);
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_dir = NULL;
+    int c;
+    log_init("postdrop");
+    log_set_stderr(1);
+    umask(077);
+    while ((c = getopt(argc, argv, "c:rv")) != -1) {
+        if (c == 'c')
+            config_dir = optarg;
+        else if (c == 'v')
+            msg_verbose++;
+        else if (c != 'r')
+            msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+    }
+    load_config(config_dir);
+    const char *queue_dir = config_get("queue_directory");
+    if (chdir(queue_dir) < 0)
+        msg_fatal_status(EX_TEMPFAIL, "chdir %s: %s", queue_dir, strerror(errno));
+    sigset_t all, old;
+    sigfillset(&all);
+    setup_signals();
+    struct str err = STR_INIT;
+    sigprocmask(SIG_BLOCK, &all, &old);
+    if (maildrop_create(&writer, ".", &err) < 0)
+        msg_fatal_status(EX_TEMPFAIL, "%s", str_cstr(&err));
+    cleanup_path = xstrdup(str_cstr(&writer.path));
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    copy_records();
+    sigprocmask(SIG_BLOCK, &all, &old);
+    if (maildrop_finish(&writer, &err) < 0)
+        msg_fatal_status(EX_TEMPFAIL, "%s", str_cstr(&err));
+    cleanup_path = NULL;
+    maildrop_release(&writer);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (mail_trigger("public/pickup", "W", 1, (int)config_get_time("trigger_timeout"), &err) < 0 &&
+        msg_verbose)
+        msg_info("pickup trigger: %s", str_cstr(&err));
+    str_release(&err);
+    return 0;
+}
