@@ -98,7 +98,10 @@ static int dv_connect(void)
     struct str why = STR_INIT;
     int fd = dv_open_fd(&why);
     if (fd < 0) {
-        msg_warn("SASL: Connect to %s failed: %s", dv.path, str_cstr(&why));
+        /* net's reason starts "connect to <where>: "; log Postfix's shape */
+        const char *r = str_cstr(&why), *colon = strstr(r, ": ");
+        msg_warn("SASL: Connect to %s failed: %s", dv.path,
+                 strncmp(r, "connect to ", 11) == 0 && colon ? colon + 2 : r);
         str_release(&why);
         return -1;
     }
