@@ -18,6 +18,5 @@ const struct param_def params_sasl[] = {
     P_END,
 };
 
-/* The SASL implementations the suite supports (postconf -a and -A, smtpd/smtp_sasl_type). */
-const char *const sasl_server_types[] = {"cyrus", "dovecot", NULL};
-const char *const sasl_client_types[] = {"cyrus", NULL};
+/* sasl_server_types / sasl_client_types (postconf -a/-A) are defined by sasl_server.c, from
+ * the backends actually built in. */
