@@ -13,11 +13,19 @@
 
 static struct smtpd_checker *checker;
 
+/* Privileged: certificates and keys are read here. */
+static void pre_init(const char *service)
+{
+    (void)service;
+    smtpd_conf_load();
+    smtpd_tls_init();
+}
+
 static void post_init(const char *service)
 {
     struct str err = STR_INIT;
     (void)service;
-    smtpd_conf_load();
+    smtpd_sasl_init();
     checker = smtpd_checker_new(&err);
     if (!checker)
         msg_warn("access control configuration error: %s; every request is deferred",
@@ -39,6 +47,7 @@ static int should_exit(void)
 
 static const struct server_ops ops = {
     .shape = SERVER_SINGLE,
+    .pre_init = pre_init,
     .post_init = post_init,
     .serve = serve,
     .should_exit = should_exit,

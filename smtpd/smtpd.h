@@ -12,6 +12,9 @@
 #include "base/stream.h"
 #include "smtpd_check.h"
 
+struct tls_session;
+struct sasl_srv;
+
 #if defined(__has_include)
 #if __has_include("mail/dsn.h")
 #include "mail/dsn.h"
@@ -39,6 +42,7 @@ struct smtpd_conf {
     int delay_open, strict_rfc821, allow_min_user, bare_lf;
     struct argv *discard_ehlo; /* lower-case keywords; "silent-discard" suppresses the log */
     struct argv *noop_commands;
+    int tls_auth_only, sasl_enable, sasl_auth_header;
 };
 extern struct smtpd_conf smtpd_conf;
 void smtpd_conf_load(void);
@@ -95,6 +99,11 @@ struct smtpd_state {
     struct cleanup_client *cl;
     struct str queue_id;
     struct argv *rcpts, *orcpts, *notifies; /* accepted recipients, sent at DATA time */
+    /* TLS (smtpd_tls.c) and SASL (smtpd_sasl.c) */
+    struct tls_session *tls; /* NULL before STARTTLS / without wrappermode */
+    struct sasl_srv *sasl;   /* the SASL session (recreated when TLS starts) */
+    int sasl_tls;            /* sasl was created with TLS active */
+    char *sasl_method, *sasl_username, *sasl_sender;
     /* BDAT */
     int bdat_active, bdat_failed;
     struct smtpd_content *content;
@@ -136,9 +145,36 @@ int smtpd_cmd_auth(struct smtpd_state *st, const char *args);
 int smtpd_run_check(struct smtpd_state *st,
                     int (*fn)(struct smtpd_checker *, struct smtpd_check_ctx *, struct str *),
                     const char *stage, const char *to);
-/* Hooks for the TLS/SASL issue: 1 when the keyword is to be advertised. */
+/* ---- TLS (smtpd_tls.c) ---- */
+/* Process set-up from the smtpd_tls_* parameters (pre_init: keys are read while privileged).
+ * A failure leaves TLS unavailable: STARTTLS then gets 454, a wrapper-mode session ends. */
+void smtpd_tls_init(void);
+/* 1 when STARTTLS is to be advertised (level may/encrypt, not yet active, not discarded). */
 int smtpd_tls_available(const struct smtpd_state *st);
+/* 1 when the security level requires TLS before mail commands (smtpd_tls_security_level =
+ * encrypt, smtpd_enforce_tls) and TLS is not active yet. */
+int smtpd_tls_required(const struct smtpd_state *st);
+/* Wrapper mode (smtpd_tls_wrappermode): the handshake before the greeting; 0, or -1 when the
+ * session is to end (logged). Does nothing without wrapper mode. */
+int smtpd_tls_wrapper_start(struct smtpd_state *st);
+/* Ends TLS at the end of the session (close_notify after QUIT, so the session can be
+ * resumed) and restores the plain transport. */
+void smtpd_tls_end(struct smtpd_state *st);
+/* The Received: header lines TLS adds (smtpd_tls_received_header), each without newline. */
+void smtpd_tls_received(const struct smtpd_state *st, struct argv *lines);
+
+/* ---- SASL (smtpd_sasl.c) ---- */
+/* Process set-up when smtpd_sasl_auth_enable = yes; failures are logged and AUTH is then not
+ * offered. */
+void smtpd_sasl_init(void);
+/* 1 when AUTH is to be advertised (enabled, not hidden by smtpd_tls_auth_only before TLS,
+ * mechanisms available); line/broken_line get the EHLO keyword lines. */
 int smtpd_sasl_available(const struct smtpd_state *st);
+int smtpd_sasl_ehlo_lines(struct smtpd_state *st, struct str *line, struct str *broken_line);
+/* Forgets the authentication (STARTTLS) and frees the SASL session. */
+void smtpd_sasl_reset(struct smtpd_state *st);
+/* The protocol name with RFC 3848 suffixes: ESMTP, ESMTPS, ESMTPA, ESMTPSA. */
+void smtpd_update_protocol(struct smtpd_state *st);
 /* 1 when the EHLO keyword is enabled (smtpd_discard_ehlo_keywords etc.). */
 int smtpd_ehlo_enabled(const char *keyword);
 

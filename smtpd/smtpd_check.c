@@ -598,6 +598,8 @@ static void sc_settings(struct smtpd_checker *c)
     c->conn_rate_limit = (int)config_get_int("smtpd_client_connection_rate_limit");
     c->msg_rate_limit = (int)config_get_int("smtpd_client_message_rate_limit");
     c->rcpt_rate_limit = (int)config_get_int("smtpd_client_recipient_rate_limit");
+    c->newtls_limit = (int)config_get_int("smtpd_client_new_tls_session_rate_limit");
+    c->auth_limit = (int)config_get_int("smtpd_client_auth_rate_limit");
 }
 
 static int sc_open_lists(struct smtpd_checker *c, struct str *err)

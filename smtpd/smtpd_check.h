@@ -112,5 +112,13 @@ int smtpd_check_message_limit(struct smtpd_checker *c, struct smtpd_check_ctx *c
  * ("450 4.7.1 Error: too many recipients from ADDR"). */
 int smtpd_check_recipient_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
                                 struct str *reply);
+/* Before STARTTLS: smtpd_client_new_tls_session_rate_limit, looked up without counting
+ * ("454 4.7.0 Error: too many new TLS sessions from ADDR"). */
+int smtpd_check_newtls_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                             struct str *reply);
+/* After a handshake that created a new (not resumed) session: count it. */
+void smtpd_check_newtls_count(struct smtpd_checker *c, struct smtpd_check_ctx *ctx);
+/* At AUTH: smtpd_client_auth_rate_limit ("450 4.7.1 Error: too many AUTH commands from ADDR"). */
+int smtpd_check_auth_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, struct str *reply);
 
 #endif

@@ -69,7 +69,8 @@ struct smtpd_checker {
         unknown_hostname_code, unknown_local_code, unknown_relay_code, unknown_valias_code,
         unknown_vmailbox_code, multi_bounce_code, nullmx_code;
     struct anvil_client *anvil;
-    int conn_count_limit, conn_rate_limit, msg_rate_limit, rcpt_rate_limit;
+    int conn_count_limit, conn_rate_limit, msg_rate_limit, rcpt_rate_limit, newtls_limit,
+        auth_limit;
     char *service;
 };
 

@@ -112,3 +112,36 @@ int smtpd_check_recipient_limit(struct smtpd_checker *c, struct smtpd_check_ctx 
 {
     return sc_rate_check(c, ctx, c->rcpt_rate_limit, 0, reply);
 }
+
+int smtpd_check_newtls_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx,
+                             struct str *reply)
+{
+    struct anvil_counts n;
+    str_clear(reply);
+    if (c->newtls_limit <= 0 || !sc_limited(c, ctx) ||
+        anvil_lookup(c->anvil, sc_service(c), ctx->client_addr, &n) < 0 ||
+        n.newtls < c->newtls_limit)
+        return SMTPD_CHECK_OK;
+    sc_limit_warn(c, ctx, "New TLS session rate", n.newtls);
+    str_setf(reply, "454 4.7.0 Error: too many new TLS sessions from %s", ctx->client_addr);
+    return SMTPD_CHECK_REJECT;
+}
+
+void smtpd_check_newtls_count(struct smtpd_checker *c, struct smtpd_check_ctx *ctx)
+{
+    if (c->newtls_limit > 0 && sc_limited(c, ctx))
+        anvil_report_newtls(c->anvil, sc_service(c), ctx->client_addr, NULL);
+}
+
+int smtpd_check_auth_limit(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, struct str *reply)
+{
+    struct anvil_counts n;
+    str_clear(reply);
+    if (c->auth_limit <= 0 || !sc_limited(c, ctx) ||
+        anvil_report_auth(c->anvil, sc_service(c), ctx->client_addr, &n) < 0 ||
+        n.auths <= c->auth_limit)
+        return SMTPD_CHECK_OK;
+    sc_limit_warn(c, ctx, "AUTH command rate", n.auths);
+    str_setf(reply, "450 4.7.1 Error: too many AUTH commands from %s", ctx->client_addr);
+    return SMTPD_CHECK_REJECT;
+}

@@ -84,6 +84,12 @@ int smtpd_cmd_mail(struct smtpd_state *st, const char *args)
         st->envid = mp.envid;
         st->ret = mp.ret;
         mp.envid = mp.ret = NULL;
+        /* AUTH=<mailbox> (RFC 4954): kept only for an authenticated client; "<>" is none. */
+        if (mp.auth && st->sasl_username && strcmp(mp.auth, "<>") != 0) {
+            st->sasl_sender = mp.auth;
+            st->ctx.sasl_sender = st->sasl_sender;
+            mp.auth = NULL;
+        }
         if (smtpd_run_check(st, smtpd_check_message_limit, "MAIL", NULL) < 0 ||
             smtpd_run_check(st, smtpd_check_mail, "MAIL", NULL) < 0 ||
             (!smtpd_conf.delay_open && smtpd_txn_open(st) < 0)) {

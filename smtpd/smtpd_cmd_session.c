@@ -1,6 +1,6 @@
 /* smtpd_cmd_session: the session-level commands — HELO, EHLO (the keyword list, each
  * switchable: disable_vrfy_command, smtpd_discard_ehlo_keywords, smtputf8_enable; STARTTLS and
- * AUTH are hooks for the TLS/SASL work), RSET, NOOP, QUIT, VRFY, ETRN, HELP. */
+ * AUTH come from smtpd_tls.c and smtpd_sasl.c), RSET, NOOP, QUIT, VRFY, ETRN, HELP. */
 #include "smtpd.h"
 
 #include <stdio.h>
@@ -11,19 +11,6 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "mail/address.h"
-
-/* The TLS issue sets these up; until then STARTTLS and AUTH are never offered. */
-int smtpd_tls_available(const struct smtpd_state *st)
-{
-    (void)st;
-    return 0;
-}
-
-int smtpd_sasl_available(const struct smtpd_state *st)
-{
-    (void)st;
-    return 0;
-}
 
 int smtpd_ehlo_enabled(const char *keyword)
 {
@@ -75,9 +62,8 @@ static int hello(struct smtpd_state *st, const char *args, const char *verb, int
     free(st->helo);
     st->helo = str_steal(&h);
     st->esmtp = esmtp;
-    st->protocol = esmtp ? "ESMTP" : "SMTP";
     st->ctx.helo_name = st->helo;
-    st->ctx.protocol = st->protocol;
+    smtpd_update_protocol(st);
     st->ctx.esmtp_pipelining = esmtp && smtpd_ehlo_enabled("pipelining");
     return smtpd_run_check(st, smtpd_check_helo, verb, NULL);
 }
@@ -88,6 +74,19 @@ int smtpd_cmd_helo(struct smtpd_state *st, const char *args)
         return -1;
     smtpd_reply(st, "250 %s", smtpd_conf.myhostname);
     return 0;
+}
+
+/* "AUTH PLAIN LOGIN" and, with broken_sasl_auth_clients, "AUTH=PLAIN LOGIN". */
+static void add_auth(struct smtpd_state *st, struct argv *kw)
+{
+    struct str line = STR_INIT, broken = STR_INIT;
+    if (smtpd_sasl_ehlo_lines(st, &line, &broken)) {
+        argv_add(kw, str_cstr(&line));
+        if (broken.len)
+            argv_add(kw, str_cstr(&broken));
+    }
+    str_release(&line);
+    str_release(&broken);
 }
 
 int smtpd_cmd_ehlo(struct smtpd_state *st, const char *args)
@@ -113,8 +112,10 @@ int smtpd_cmd_ehlo(struct smtpd_state *st, const char *args)
             continue;
         if (strcmp(plain[i], "STARTTLS") == 0 && !smtpd_tls_available(st))
             continue;
-        if (strcmp(plain[i], "AUTH") == 0 && !smtpd_sasl_available(st))
+        if (strcmp(plain[i], "AUTH") == 0) {
+            add_auth(st, kw);
             continue;
+        }
         argv_add(kw, plain[i]);
     }
     if (kw->n == 0) {
@@ -228,24 +229,4 @@ int smtpd_cmd_help(struct smtpd_state *st, const char *args)
     smtpd_reply(st,
                 "214 2.0.0 Commands: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY ETRN HELP");
     return 0;
-}
-
-int smtpd_cmd_starttls(struct smtpd_state *st, const char *args)
-{
-    (void)args;
-    if (!smtpd_tls_available(st)) {
-        smtpd_reply(st, "502 5.5.1 Error: command not implemented");
-        return -1;
-    }
-    return -1;
-}
-
-int smtpd_cmd_auth(struct smtpd_state *st, const char *args)
-{
-    (void)args;
-    if (!smtpd_sasl_available(st)) {
-        smtpd_reply(st, "503 5.5.1 Error: authentication not enabled");
-        return -1;
-    }
-    return -1;
 }

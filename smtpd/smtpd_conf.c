@@ -55,5 +55,8 @@ void smtpd_conf_load(void)
     c->strict_rfc821 = config_get_bool("strict_rfc821_envelopes");
     c->allow_min_user = config_get_bool("allow_min_user");
     c->bare_lf = bare_lf_mode(config_get("smtpd_forbid_bare_newline"));
+    c->tls_auth_only = config_get_bool("smtpd_tls_auth_only");
+    c->sasl_enable = config_get_bool("smtpd_sasl_auth_enable");
+    c->sasl_auth_header = config_get_bool("smtpd_sasl_authenticated_header");
     c->discard_ehlo = argv_split(config_get("smtpd_discard_ehlo_keywords"), " \t,");
 }

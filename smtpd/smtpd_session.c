@@ -18,7 +18,7 @@
 #include "mail/address.h"
 #include "service/server.h"
 
-enum { F_JUNK = 1, F_GROUP_END = 2 };
+enum { F_JUNK = 1, F_GROUP_END = 2, F_PRE_TLS = 4 /* allowed before TLS at level encrypt */ };
 
 struct smtpd_cmd {
     const char *name;
@@ -28,19 +28,19 @@ struct smtpd_cmd {
 };
 
 static const struct smtpd_cmd commands[] = {
-    {"HELO", smtpd_cmd_helo, CNT_HELO, F_GROUP_END},
-    {"EHLO", smtpd_cmd_ehlo, CNT_EHLO, F_GROUP_END},
-    {"STARTTLS", smtpd_cmd_starttls, CNT_STARTTLS, F_GROUP_END},
+    {"HELO", smtpd_cmd_helo, CNT_HELO, F_GROUP_END | F_PRE_TLS},
+    {"EHLO", smtpd_cmd_ehlo, CNT_EHLO, F_GROUP_END | F_PRE_TLS},
+    {"STARTTLS", smtpd_cmd_starttls, CNT_STARTTLS, F_PRE_TLS},
     {"AUTH", smtpd_cmd_auth, CNT_AUTH, F_GROUP_END},
     {"MAIL", smtpd_cmd_mail, CNT_MAIL, 0},
     {"RCPT", smtpd_cmd_rcpt, CNT_RCPT, 0},
     {"DATA", smtpd_cmd_data, CNT_DATA, 0},
     {"BDAT", smtpd_cmd_bdat, CNT_BDAT, 0},
     {"RSET", smtpd_cmd_rset, CNT_RSET, F_JUNK},
-    {"NOOP", smtpd_cmd_noop, CNT_NOOP, F_JUNK},
+    {"NOOP", smtpd_cmd_noop, CNT_NOOP, F_JUNK | F_PRE_TLS},
     {"VRFY", smtpd_cmd_vrfy, CNT_VRFY, F_JUNK},
     {"ETRN", smtpd_cmd_etrn, CNT_ETRN, F_JUNK},
-    {"QUIT", smtpd_cmd_quit, CNT_QUIT, 0},
+    {"QUIT", smtpd_cmd_quit, CNT_QUIT, F_PRE_TLS},
     {"HELP", smtpd_cmd_help, CNT_HELP, F_JUNK},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -197,6 +197,10 @@ static int one_command(struct smtpd_state *st, struct str *line)
         smtpd_reply(st, "503 5.7.0 Error: access denied for %s", st->namaddr);
         return 0;
     }
+    if (!(cmd->flags & F_PRE_TLS) && smtpd_tls_required(st)) {
+        smtpd_reply(st, "530 5.7.0 Must issue a STARTTLS command first");
+        return 0;
+    }
     rc = cmd->fn(st, args);
     if (rc == 0)
         st->counts[cmd->counter].ok++;
@@ -259,6 +263,7 @@ static void session_init(struct smtpd_state *st, struct stream *s, struct smtpd_
 static void session_free(struct smtpd_state *st)
 {
     smtpd_txn_reset(st);
+    smtpd_sasl_reset(st);
     smtpd_check_ctx_release(&st->ctx);
     free(st->name);
     free(st->reverse_name);
@@ -283,7 +288,9 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
     if (checker && smtpd_check_debug_peer(checker, &st.ctx))
         msg_verbose += (int)smtpd_conf.debug_peer_level;
     msg_info("connect from %s", st.namaddr);
-    if (st.network && input_waiting(&st)) {
+    if (smtpd_tls_wrapper_start(&st) < 0) {
+        /* Wrapper mode: the handshake failed (logged); there is no SMTP session. */
+    } else if (st.network && !st.tls && input_waiting(&st)) {
         msg_info("improper command pipelining before greeting from %s", st.namaddr);
         st.ctx.pipelining_seen = 1;
         smtpd_reply(&st, "554 5.5.0 Error: SMTP protocol synchronization");
@@ -299,6 +306,7 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
             ;
     }
     stream_flush(s);
+    smtpd_tls_end(&st);
     linger(&st);
     if (counted)
         smtpd_check_disconnect_limits(checker, &st.ctx);

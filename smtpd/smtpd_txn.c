@@ -45,7 +45,20 @@ int smtpd_txn_open(struct smtpd_state *st)
     }
     str_release(&why);
     st->ctx.queue_id = st->queue_id.data;
-    msg_info("%s: client=%s", st->queue_id.data, st->namaddr);
+    struct str m = STR_INIT;
+    str_appendf(&m, "%s: client=%s", st->queue_id.data, st->namaddr);
+    if (st->sasl_method)
+        str_appendf(&m, ", sasl_method=%s", st->sasl_method);
+    if (st->sasl_username) {
+        str_append(&m, ", sasl_username=");
+        smtpd_sanitize(st->sasl_username, strlen(st->sasl_username), &m);
+    }
+    if (st->sasl_sender) {
+        str_append(&m, ", sasl_sender=");
+        smtpd_sanitize(st->sasl_sender, strlen(st->sasl_sender), &m);
+    }
+    msg_info("%s", str_cstr(&m));
+    str_release(&m);
     return 0;
 }
 
@@ -139,6 +152,17 @@ static void put_received(struct smtpd_state *st)
     str_appendf(&l, "Received: from %s (%s [%s%s])", st->helo ? st->helo : st->name, st->name,
                 v6 ? "IPv6:" : "", st->addr);
     put_line(st, &l);
+    struct argv *extra = argv_new();
+    smtpd_tls_received(st, extra);
+    if (smtpd_conf.sasl_auth_header && st->sasl_username) {
+        str_set(&l, "\t(Authenticated sender: ");
+        smtpd_sanitize(st->sasl_username, strlen(st->sasl_username), &l);
+        str_append(&l, ")");
+        argv_add(extra, str_cstr(&l));
+    }
+    for (size_t i = 0; i < extra->n; i++)
+        cleanup_puts(st->cl, REC_LINE, extra->v[i]);
+    argv_free(extra);
     str_setf(&l, "\tby %s (%s) with %s id %s", smtpd_conf.myhostname, smtpd_conf.mail_name,
              st->protocol, st->queue_id.data);
     if (st->rcpt_count == 1 && st->first_rcpt.len && !st->ctx.actions.redirect) {
@@ -235,6 +259,9 @@ void smtpd_txn_reset(struct smtpd_state *st)
     st->size_param = 0;
     st->body_8bit = st->smtputf8 = 0;
     st->bdat_active = st->bdat_failed = 0;
+    free(st->sasl_sender);
+    st->sasl_sender = NULL;
+    st->ctx.sasl_sender = NULL;
     smtpd_check_ctx_reset(&st->ctx);
     st->ctx.queue_id = NULL;
     st->ctx.sender = NULL;
