@@ -140,15 +140,18 @@ static int read_response(struct smtpd_state *st, struct str *line)
     return 0;
 }
 
-/* The exchange after AUTH: 334 challenges until the library reaches a verdict. */
-static int exchange(struct smtpd_state *st, int rc)
+/* The exchange after AUTH: 334 challenges until the library reaches a verdict (a
+ * SASL_RES_* value); *gone is set when the connection broke. */
+static int exchange(struct smtpd_state *st, int rc, int *gone)
 {
     struct str line = STR_INIT;
+    *gone = 0;
     while (rc == SASL_RES_CONTINUE) {
         smtpd_reply(st, "%s", sasl_srv_reply(st->sasl));
         if (stream_flush(st->s) < 0 || read_response(st, &line) == SMTPD_GONE) {
             str_release(&line);
-            return SMTPD_GONE;
+            *gone = 1;
+            return SASL_RES_FAIL;
         }
         rc = sasl_srv_next(st->sasl, line.data ? line.data : "", line.len);
     }
@@ -197,9 +200,10 @@ int smtpd_cmd_auth(struct smtpd_state *st, const char *args)
     char *mech = xstrdup(args), *init = strchr(mech, ' ');
     if (init)
         *init++ = 0;
-    int rc = exchange(st, sasl_srv_start(st->sasl, mech, init));
+    int gone;
+    int rc = exchange(st, sasl_srv_start(st->sasl, mech, init), &gone);
     free(mech);
-    if (rc == SMTPD_GONE)
+    if (gone)
         return SMTPD_GONE;
     if (rc == SASL_RES_OK) {
         authenticated(st);

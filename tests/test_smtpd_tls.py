@@ -62,7 +62,7 @@ def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("tls") / "pki")
 
 
-def tls_instance(pki, extra=None, smtps=False, name="smtpdtls"):
+def tls_instance(pki, extra=None, smtps=False, name="smtpdtls", start=True):
     main = {"mydomain": "example.test", "myorigin": "example.test",
             "mynetworks": "127.0.0.0/8", "smtpd_error_sleep_time": "0",
             "local_recipient_maps": "", "smtpd_tls_security_level": "may",
@@ -81,7 +81,8 @@ def tls_instance(pki, extra=None, smtps=False, name="smtpdtls"):
         cf += SMTPS_CF.format(port=inst.smtps_port)
     inst.write_master_cf(cf)
     inst._chown_tree()
-    inst.start_master()
+    if start:
+        inst.start_master()
     return inst
 
 
