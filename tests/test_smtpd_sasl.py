@@ -45,13 +45,13 @@ def add_user(dovecot, user, password):
     passwd.write_text(passwd.read_text() + f"{user}:{{PLAIN}}{password}\n")
 
 
-def dovecot_instance(pki, dovecot, extra=None):
+def dovecot_instance(pki, dovecot, extra=None, anvil=False):
     """TLS may, AUTH through Dovecot at private/auth (a link to the test Dovecot's socket)."""
     main = {"smtpd_sasl_type": "dovecot", "smtpd_sasl_path": "private/auth",
             "smtpd_sasl_auth_enable": "yes", "mynetworks": "192.0.2.0/24",
             "smtpd_relay_restrictions": "", "smtpd_recipient_restrictions": SEED_RESTRICTIONS}
     main.update(extra or {})
-    inst = tls_instance(pki, main, name="smtpdsasl", start=False)
+    inst = tls_instance(pki, main, name="smtpdsasl", start=False, anvil=anvil)
     private = inst.spool / "private"
     private.mkdir(exist_ok=True)
     os.symlink(dovecot["auth"], private / "auth")
@@ -276,5 +276,25 @@ def test_auth_param_sender_login_and_headers(pki, dovecot):
                          r"sasl_username=alice$", log, re.M)
         assert re.search(rf"{qid2}: client=\S+\[127\.0\.0\.1\], sasl_method=PLAIN, "
                          r"sasl_username=alice, sasl_sender=alice@example\.test$", log, re.M)
+    finally:
+        inst.cleanup()
+
+
+def test_auth_rate_limit(pki, dovecot):
+    inst = dovecot_instance(pki, dovecot, {"smtpd_client_auth_rate_limit": "2",
+                                           "smtpd_client_event_limit_exceptions": ""},
+                            anvil=True)
+    try:
+        c = TlsRaw(inst.smtp_port)
+        c.cmd("EHLO me.com")
+        assert c.cmd("AUTH PLAIN AGFsaWNlAHdyb25n").startswith("535 ")
+        c.cmd("QUIT")
+        c = TlsRaw(inst.smtp_port)
+        c.cmd("EHLO me.com")
+        assert c.cmd("AUTH PLAIN AGFsaWNlAHdyb25n").startswith("535 ")
+        assert c.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==") == \
+            "450 4.7.1 Error: too many AUTH commands from 127.0.0.1"
+        c.cmd("QUIT")
+        assert "warning: AUTH command rate limit exceeded: 3 from " in inst.log()
     finally:
         inst.cleanup()

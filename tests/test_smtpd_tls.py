@@ -62,7 +62,7 @@ def pki(tmp_path_factory):
     return make_pki(tmp_path_factory.mktemp("tls") / "pki")
 
 
-def tls_instance(pki, extra=None, smtps=False, name="smtpdtls", start=True):
+def tls_instance(pki, extra=None, smtps=False, name="smtpdtls", start=True, anvil=False):
     main = {"mydomain": "example.test", "myorigin": "example.test",
             "mynetworks": "127.0.0.0/8", "smtpd_error_sleep_time": "0",
             "local_recipient_maps": "", "smtpd_tls_security_level": "may",
@@ -76,6 +76,8 @@ def tls_instance(pki, extra=None, smtps=False, name="smtpdtls", start=True):
     inst.main.update(extra or {})
     inst.write_main_cf()
     cf = MASTER_CF.format(port=inst.smtp_port)
+    if anvil:
+        cf += "anvil unix - - n - 1 anvil\n"
     if smtps:
         inst.smtps_port = free_port()
         cf += SMTPS_CF.format(port=inst.smtps_port)
@@ -375,5 +377,45 @@ def test_client_certificate_check_ccert_access(pki):
                             '(verified OK))'), lines
         assert re.search(r"Trusted TLS connection established from \S+\[127\.0\.0\.1\]: ",
                          inst.log())
+    finally:
+        inst.cleanup()
+
+
+def test_session_resumption_with_cache(pki):
+    """The seed 001 setting: smtpd_tls_session_cache_database = btree:...; the QUIT ends TLS
+    with close_notify so the session can be resumed by the next connection."""
+    inst = tls_instance(pki, {"smtpd_tls_session_cache_database":
+                              "btree:${data_directory}/smtpd_scache"})
+    try:
+        sess = inst.root / "sess.pem"
+
+        def s_client(*extra):
+            return subprocess.run(
+                ["openssl", "s_client", "-connect", f"127.0.0.1:{inst.smtp_port}", "-starttls",
+                 "smtp", "-crlf", "-ign_eof", "-tls1_2", *extra],
+                input="QUIT\n", capture_output=True, text=True, timeout=30)
+        first = s_client("-sess_out", str(sess))
+        assert "221 2.0.0 Bye" in first.stdout and "New, TLSv1.2" in first.stdout
+        second = s_client("-sess_in", str(sess))
+        assert "Reused, TLSv1.2" in second.stdout, second.stdout
+    finally:
+        inst.cleanup()
+
+
+def test_new_tls_session_rate_limit(pki):
+    inst = tls_instance(pki, {"smtpd_client_new_tls_session_rate_limit": "1",
+                              "smtpd_client_event_limit_exceptions": ""}, anvil=True)
+    try:
+        c = TlsRaw(inst.smtp_port)
+        c.cmd("EHLO client.example")
+        assert c.cmd("STARTTLS") == "220 2.0.0 Ready to start TLS"
+        c.starttls(client_context(pki))
+        c.cmd("QUIT")
+        c = TlsRaw(inst.smtp_port)
+        c.cmd("EHLO client.example")
+        assert c.cmd("STARTTLS") == "454 4.7.0 Error: too many new TLS sessions from 127.0.0.1"
+        c.cmd("QUIT")
+        assert re.search(r"warning: New TLS session rate limit exceeded: 1 from "
+                         r"\S+\[127\.0\.0\.1\] for service ", inst.log()), inst.log()
     finally:
         inst.cleanup()
