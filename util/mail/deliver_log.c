@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 double deliver_log_now(void)
@@ -40,13 +41,15 @@ void deliver_log_delay(struct str *out, double s)
     str_append(out, buf);
 }
 
-void deliver_log_format(struct str *out, const struct deliver_log_info *in, double now)
+/* started 0: d is what remains of the total delay. */
+static void format_line(struct str *out, const struct deliver_log_info *in, double started,
+                        double now)
 {
     str_clear(out);
     str_appendf(out, "%s: to=<", in->queue_id);
     address_quote(in->recipient, out);
     str_append(out, ">");
-    if (in->orig && *in->orig && strcmp(in->orig, in->recipient) != 0) {
+    if (in->orig && *in->orig && strcasecmp(in->orig, in->recipient) != 0) {
         str_append(out, ", orig_to=<");
         address_quote(in->orig, out);
         str_append(out, ">");
@@ -54,7 +57,8 @@ void deliver_log_format(struct str *out, const struct deliver_log_info *in, doub
     str_appendf(out, ", relay=%s, delay=", in->relay ? in->relay : "none");
     double total = in->arrival > 0 ? now - in->arrival : 0;
     deliver_log_delay(out, total);
-    double d = total - in->queue_delay - in->active_time - in->conn_time;
+    double d = started > 0 ? now - started - in->conn_time
+                           : total - in->queue_delay - in->active_time - in->conn_time;
     const double parts[4] = {in->queue_delay, in->active_time, in->conn_time, d};
     str_append(out, ", delays=");
     for (int i = 0; i < 4; i++) {
@@ -67,10 +71,26 @@ void deliver_log_format(struct str *out, const struct deliver_log_info *in, doub
         str_appendf(out, " (%s)", in->reason);
 }
 
-void deliver_log(const struct deliver_log_info *info)
+void deliver_log_format(struct str *out, const struct deliver_log_info *info, double now)
+{
+    format_line(out, info, 0, now);
+}
+
+void deliver_log_agent_format(struct str *out, const struct deliver_log_info *info, double started,
+                              double now)
+{
+    format_line(out, info, started, now);
+}
+
+void deliver_log_agent(const struct deliver_log_info *info, double started)
 {
     struct str line = STR_INIT;
-    deliver_log_format(&line, info, deliver_log_now());
+    format_line(&line, info, started, deliver_log_now());
     msg_info("%s", str_cstr(&line));
     str_release(&line);
+}
+
+void deliver_log(const struct deliver_log_info *info)
+{
+    deliver_log_agent(info, 0);
 }
