@@ -43,20 +43,10 @@ void local_report(struct mail_message *m, struct local_rcpt *rc, int status, con
     va_start(ap, fmt);
     str_vappendf(&reason, fmt, ap);
     va_end(ap);
-    const struct deliver_request *rq = local_request;
-    double started = rq ? rq->started : deliver_log_now();
-    struct deliver_log_info info = {.queue_id = m->queue_id,
-                                    .recipient = rc->top,
-                                    .orig = rc->orig,
-                                    .relay = "local",
-                                    .dsn = dsn,
-                                    .status = deliver_status_name(status),
-                                    .reason = reason.data,
-                                    .arrival =
-                                        rq && rq->arrival_time > 0 ? rq->arrival_time : started,
-                                    .queue_delay = rq ? rq->queue_delay : 0,
-                                    .active_time = rq ? rq->active_time : 0};
-    deliver_log_agent(&info, started);
+    /* Outside a request (unit tests): no delays before the agent. */
+    struct deliver_request none = {.queue_id = (char *)m->queue_id, .started = deliver_log_now()};
+    const struct deliver_request *rq = local_request ? local_request : &none;
+    deliver_log_rcpt(rq, rc->top, rc->orig, status, dsn, reason.data, "local");
     struct local_result *r = rc->result;
     if (status > r->status) {
         r->status = status;

@@ -316,15 +316,14 @@ void deliver_reply_set_all(struct deliver_reply *rp, enum deliver_status status,
         deliver_reply_set(rp, i, status, dsn, reason, relay);
 }
 
-void deliver_report(const struct deliver_request *rq, struct deliver_reply *rp, size_t i,
-                    enum deliver_status status, const char *dsn, const char *reason,
-                    const char *relay)
+void deliver_log_rcpt(const struct deliver_request *rq, const char *rcpt, const char *orig,
+                      enum deliver_status status, const char *dsn, const char *reason,
+                      const char *relay)
 {
-    deliver_reply_set(rp, i, status, dsn, reason, relay);
     struct deliver_log_info info = {
         .queue_id = rq->queue_id,
-        .recipient = rq->rcpts[i].address,
-        .orig = rq->rcpts[i].orig,
+        .recipient = rcpt,
+        .orig = orig,
         .relay = relay,
         .dsn = dsn,
         .status = deliver_status_name(status),
@@ -334,6 +333,14 @@ void deliver_report(const struct deliver_request *rq, struct deliver_reply *rp, 
         .active_time = rq->active_time,
     };
     deliver_log_agent(&info, rq->started);
+}
+
+void deliver_report(const struct deliver_request *rq, struct deliver_reply *rp, size_t i,
+                    enum deliver_status status, const char *dsn, const char *reason,
+                    const char *relay)
+{
+    deliver_reply_set(rp, i, status, dsn, reason, relay);
+    deliver_log_rcpt(rq, rq->rcpts[i].address, rq->rcpts[i].orig, status, dsn, reason, relay);
 }
 
 void deliver_reply_encode(const struct deliver_reply *rp, struct attr_list *out)

@@ -93,8 +93,12 @@ void deliver_reply_set(struct deliver_reply *rp, size_t i, enum deliver_status s
 /* Every recipient the same result (a queue file that cannot be read, a bad transport). */
 void deliver_reply_set_all(struct deliver_reply *rp, enum deliver_status status, const char *dsn,
                            const char *reason, const char *relay);
-/* Agent: sets the reply of recipient i of rq and logs its delivery line (deliver_log.h) with
- * rq's delays; d is the agent's own time since rq->started. */
+/* Agent: logs the delivery line (deliver_log_agent()) of recipient rcpt (original orig) of rq,
+ * with rq's delays; d is the agent's own time since rq->started. */
+void deliver_log_rcpt(const struct deliver_request *rq, const char *rcpt, const char *orig,
+                      enum deliver_status status, const char *dsn, const char *reason,
+                      const char *relay);
+/* Agent: sets the reply of recipient i of rq and logs its line (deliver_log_rcpt()). */
 void deliver_report(const struct deliver_request *rq, struct deliver_reply *rp, size_t i,
                     enum deliver_status status, const char *dsn, const char *reason,
                     const char *relay);
