@@ -571,6 +571,7 @@ static void sc_settings(struct smtpd_checker *c)
     c->allow_percent_hack = config_get_bool("allow_percent_hack");
     c->swap_bangpath = config_get_bool("swap_bangpath");
     c->soft_bounce = config_get_bool("soft_bounce");
+    c->show_unknown_table = config_get_bool("show_user_unknown_table_name");
     c->null_key = sc_xstrdup_param("smtpd_null_access_lookup_key");
     c->delimiters = sc_xstrdup_param("recipient_delimiter");
     c->double_bounce = sc_xstrdup_param("double_bounce_sender");

@@ -275,8 +275,11 @@ int sc_rcpt_maps(struct sc_eval *ev, const char *addr, const char *rclass, int s
     if (s == TABLE_ERROR)
         r = sc_reject(ev, 451, "4.3.0", "<%s>: Temporary lookup failure", addr);
     else if (s == TABLE_NOTFOUND && table)
-        r = sc_reject(ev, code, sender ? "5.1.0" : "5.1.1", "<%s>: %s rejected: User unknown in %s",
-                      addr, rclass, table);
+        r = c->show_unknown_table
+                ? sc_reject(ev, code, sender ? "5.1.0" : "5.1.1",
+                            "<%s>: %s rejected: User unknown in %s", addr, rclass, table)
+                : sc_reject(ev, code, sender ? "5.1.0" : "5.1.1", "<%s>: %s rejected: User unknown",
+                            addr, rclass);
 out:
     str_release(&local);
     str_release(&domain);

@@ -62,6 +62,7 @@ struct smtpd_checker {
     struct argv *interfaces; /* our addresses (inet_interfaces/proxy_interfaces) as text */
     int delay_reject, reject_unlisted_rcpt, reject_unlisted_sender, access_parent_style;
     int allow_percent_hack, swap_bangpath, soft_bounce;
+    int show_unknown_table; /* show_user_unknown_table_name */
     char *null_key, *delimiters, *double_bounce, *myhostname, *default_rbl_reply;
     int reject_code, defer_code, access_reject_code, access_defer_code, relay_code, rbl_code,
         non_fqdn_code, invalid_hostname_code, unknown_address_code, unknown_client_code,

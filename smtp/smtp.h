@@ -1,0 +1,188 @@
+/* smtp.h: the interface between the modules of the smtp/lmtp delivery agent: reply parsing
+ * (smtp_reply.c), EHLO keywords, message text encoding (smtp_text.c), MX ordering
+ * (smtp_mx.c), next hops, addresses and connecting (smtp_connect.c), the client protocol
+ * (smtp_session.c), the connection cache (smtp_cache.c) and the per-request glue
+ * (smtp_deliver.c). */
+#ifndef KESTREL_SMTP_SMTP_H
+#define KESTREL_SMTP_SMTP_H
+
+#include "base/argv.h"
+#include "base/str.h"
+#include "base/stream.h"
+#include "mail/deliver_request.h"
+
+#include <stddef.h>
+#include <time.h>
+
+/* ---- replies (smtp_reply.c) ---- */
+#define SMTP_REPLY_LINE_MAX 2048 /* bytes per reply line */
+#define SMTP_REPLY_LINES_MAX 100 /* lines per reply */
+
+struct smtp_reply {
+    int code;           /* 250 */
+    struct str dsn;     /* enhanced code of the first line, else derived "2.0.0" */
+    struct str text;    /* the whole reply, lines joined by a space: "250 2.0.0 Ok" */
+    struct argv *lines; /* each line's text after "250-" / "250 " */
+};
+void smtp_reply_init(struct smtp_reply *r);
+void smtp_reply_release(struct smtp_reply *r);
+/* One reply line: "NNN-text" or "NNN text" (or bare "NNN"). Returns 0, or -1 when malformed.
+ * *more is 1 for a continuation line. */
+int smtp_reply_parse_line(const char *line, int *code, int *more, const char **text);
+/* Reads one complete reply. Returns 0, STREAM_EOF, STREAM_ERROR, STREAM_TIMEOUT, or
+ * SMTP_REPLY_BAD (malformed, too long, too many lines, inconsistent codes). */
+enum { SMTP_REPLY_BAD = -10 };
+int smtp_reply_read(struct stream *s, struct smtp_reply *r);
+/* The enhanced status code at the start of text that agrees with the reply class, else
+ * "<class>.0.0". */
+void smtp_reply_dsn(int code, const char *text, struct str *dsn);
+
+/* EHLO keywords (from the lines after the first). */
+enum {
+    SMTP_FEAT_PIPELINING = 1 << 0,
+    SMTP_FEAT_SIZE = 1 << 1,
+    SMTP_FEAT_8BITMIME = 1 << 2,
+    SMTP_FEAT_DSN = 1 << 3,
+    SMTP_FEAT_SMTPUTF8 = 1 << 4,
+    SMTP_FEAT_CHUNKING = 1 << 5,
+    SMTP_FEAT_STARTTLS = 1 << 6,
+    SMTP_FEAT_AUTH = 1 << 7,
+    SMTP_FEAT_ENHANCEDSTATUSCODES = 1 << 8,
+};
+/* Returns the SMTP_FEAT_* mask; *size gets the SIZE argument (0: none or unlimited).
+ * discard: keywords to ignore (smtp_discard_ehlo_keywords), may be NULL. */
+unsigned smtp_ehlo_features(const struct argv *lines, const char *discard, long *size);
+
+/* ---- message text (smtp_text.c) ---- */
+struct smtp_text_state {
+    int bol;    /* at the beginning of an output line */
+    size_t col; /* bytes on the current output line */
+};
+void smtp_text_init(struct smtp_text_state *st);
+/* Appends a piece of message content to out in SMTP DATA form: CRLF line ends, a leading
+ * '.' doubled, lines longer than limit (0: none) broken with CRLF SPACE. eol: the piece
+ * ends a line (REC_LINE) rather than continuing (REC_PART). */
+void smtp_text_put(struct smtp_text_state *st, struct str *out, const char *data, size_t len,
+                   int eol, size_t limit);
+/* The "." line that ends DATA (after an unfinished last line, a CRLF first). */
+void smtp_text_end(struct smtp_text_state *st, struct str *out);
+
+/* Log and DSN texts. */
+/* "host H[A] said: TEXT (in reply to CMD command)" */
+void smtp_text_said(struct str *out, const char *host, const char *addr, const char *text,
+                    const char *cmd);
+/* ---- MX ordering (smtp_mx.c) ---- */
+enum { SMTP_MX_OK = 0, SMTP_MX_NULL = 1, SMTP_MX_SELF = 2, SMTP_MX_BAD = -1 };
+/* answers: "preference host" strings. hosts receives the host names in preference order,
+ * equal preferences shuffled when randomize (rnd: a random source, NULL = random()); when
+ * myname is one of the hosts, the hosts with that preference or more are dropped
+ * (SMTP_MX_SELF when none remain). A lone "0 ." is a null MX (SMTP_MX_NULL). */
+int smtp_mx_order(const struct argv *answers, int randomize, long (*rnd)(void), const char *myname,
+                  struct argv *hosts);
+
+/* ---- next hops and connecting (smtp_connect.c) ---- */
+struct smtp_dest {
+    int is_unix;
+    int use_mx;
+    char *host; /* domain or host name, without brackets */
+    char *port; /* numeric */
+    char *path; /* unix socket */
+};
+int smtp_dest_parse(const char *nexthop, int lmtp, const char *def_port, struct smtp_dest *d,
+                    struct str *err);
+void smtp_dest_release(struct smtp_dest *d);
+
+struct smtp_target {
+    char *host, *addr; /* addr: numeric IP, or the socket path */
+    char *port;
+};
+struct smtp_targets {
+    struct smtp_target *v;
+    size_t n, cap;
+};
+void smtp_targets_add(struct smtp_targets *t, const char *host, const char *addr, const char *port);
+void smtp_targets_release(struct smtp_targets *t);
+/* Fills targets for dest. Returns 0, or the failure: 4 (temporary) / 5 (permanent) with the
+ * DSN code and reason. */
+int smtp_dest_targets(const struct smtp_dest *d, struct smtp_targets *t, struct str *dsn,
+                      struct str *reason);
+/* Connect to one target within timeout seconds. Returns a connected fd, or -1 with why
+ * ("connect to H[A]:P: Connection refused"). */
+int smtp_connect_target(const struct smtp_target *t, int timeout, struct str *why);
+
+/* ---- settings (smtp_deliver.c) ---- */
+struct smtp_settings {
+    int lmtp;
+    const char *prefix; /* "smtp" or "lmtp" parameter prefix */
+    int connect_timeout, helo_timeout, mail_timeout, rcpt_timeout, data_init_timeout,
+        data_xfer_timeout, data_done_timeout, quit_timeout, rset_timeout;
+    int never_ehlo, always_ehlo, skip_5xx_greeting, skip_quit_response;
+    long line_limit;
+    const char *helo_name;
+    const char *discard_ehlo;
+    long mx_address_limit, mx_session_limit;
+    int cache_on_demand;
+    const char *cache_destinations;
+    long cache_time_limit, reuse_time_limit, reuse_count_limit;
+};
+extern struct smtp_settings smtp_cfg;
+void smtp_settings_load(int lmtp);
+
+/* ---- the session (smtp_session.c) ---- */
+struct smtp_session {
+    struct stream *s;
+    char *host, *addr, *port;
+    char *relay; /* "host[addr]:port" (LMTP over unix: "host[path]") */
+    char *key;   /* cache key: transport and next hop */
+    unsigned features;
+    long size_limit;
+    time_t created;
+    long uses;
+    int broken; /* unusable after the current transaction */
+};
+/* A session-level failure: the soft/hard class, code and reason. */
+struct smtp_fail {
+    int status; /* 0 none, 4, 5 */
+    struct str dsn, reason;
+};
+void smtp_fail_set(struct smtp_fail *f, int status, const char *dsn, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Takes ownership of fd; reads the greeting and does EHLO/HELO/LHLO. NULL on failure (f set). */
+struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t, struct smtp_fail *f);
+void smtp_session_close(struct smtp_session *ss, int quit);
+/* RSET before reuse: 0 when the server said 2xx. */
+int smtp_session_rset(struct smtp_session *ss);
+
+/* One message's transaction. */
+struct smtp_message {
+    const struct deliver_request *rq;
+    const char *sender;     /* after generic rewriting */
+    char *const *rcpts;     /* after generic rewriting, rq->nrcpt of them */
+    int fd;                 /* the queue file */
+    const void *env;        /* struct queue_envelope * */
+    long size;              /* content bytes */
+    int eightbit, smtputf8; /* content has 8-bit bytes; envelope needs SMTPUTF8 */
+};
+struct smtp_rcpt_result {
+    int status; /* 0: pending; else 2, 4, 5 */
+    struct str dsn, reason;
+};
+/* Runs one transaction. Recipients get final results unless the session failed before any
+ * recipient had one: then it returns with f set (the caller may try another server) and
+ * every result still pending. */
+void smtp_session_deliver(struct smtp_session *ss, const struct smtp_message *m,
+                          struct smtp_rcpt_result *res, struct smtp_fail *f);
+
+/* ---- connection cache (smtp_cache.c) ---- */
+/* An idle session for key, or NULL. The session is checked with RSET first. */
+struct smtp_session *smtp_cache_get(const char *key);
+/* Keeps ss (idle) if the limits allow; else closes it with QUIT. */
+void smtp_cache_put(struct smtp_session *ss, const char *nexthop);
+/* Closes every cached session (QUIT). */
+void smtp_cache_flush(void);
+
+/* ---- the request (smtp_deliver.c) ---- */
+void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, void *ctx);
+
+#endif
