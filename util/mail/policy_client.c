@@ -83,6 +83,7 @@ int policy_reply_parse(const char *text, size_t len, struct str *action, struct 
 
 struct policy_client {
     char *endpoint;
+    const char *name; /* endpoint without "unix:"/"inet:", as log lines show it */
     struct net_endpoint ep;
     struct policy_client_opts o;
     struct stream *s;
@@ -101,6 +102,9 @@ struct policy_client *policy_client_new(const char *endpoint, const struct polic
         return NULL;
     }
     pc->endpoint = xstrdup(endpoint);
+    pc->name = pc->endpoint;
+    if (strncmp(pc->name, "unix:", 5) == 0 || strncmp(pc->name, "inet:", 5) == 0)
+        pc->name += 5;
     pc->o = *o;
     if (pc->o.try_limit < 1)
         pc->o.try_limit = 1;
@@ -157,7 +161,9 @@ static int pc_connect(struct policy_client *pc, struct str *why)
         return 0;
     int fd = net_connect_endpoint(&pc->ep, NET_ALL, pc->o.timeout * 1000, why);
     if (fd < 0) {
+        int e = errno;
         msg_warn("%s", why->data);
+        str_set(why, strerror(e));
         return -1;
     }
     pc->s = stream_fdopen(fd);
@@ -242,12 +248,12 @@ int policy_client_query(struct policy_client *pc, const struct str *request, str
         r = pc_attempt(pc, request, action, &why);
         if (r != 1)
             break;
-        msg_warn("problem talking to server %s: %s", pc->endpoint, why.data);
+        msg_warn("problem talking to server %s: %s", pc->name, why.data);
         if (attempt < pc->o.try_limit && pc->o.retry_delay > 0)
             sleep((unsigned)pc->o.retry_delay);
     }
     if (r == POLICY_REPLY_NO_ACTION)
-        msg_warn("%s: policy server reply has no action attribute", pc->endpoint);
+        msg_warn("%s: policy server reply has no action attribute", pc->name);
     str_release(&why);
     return r == 1 ? POLICY_REPLY_BAD : r;
 }

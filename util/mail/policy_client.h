@@ -61,8 +61,8 @@ void policy_client_free(struct policy_client *pc);
 /* Sends one complete request and reads the reply. Returns POLICY_REPLY_OK with action set,
  * POLICY_REPLY_NO_ACTION (the server answered without action=; logged), or POLICY_REPLY_BAD
  * after try_limit failed attempts, each logged as
- * "warning: problem talking to server ENDPOINT: reason" (a refused connect also as
- * "warning: connect to ENDPOINT: reason"). */
+ * "warning: problem talking to server NAME: reason" (NAME is the endpoint without "unix:" or
+ * "inet:"; a failed connect also logs "warning: connect to NAME: reason"). */
 int policy_client_query(struct policy_client *pc, const struct str *request, struct str *action);
 
 /* Statistics for tests: connections opened, requests on the current connection. */
