@@ -84,6 +84,10 @@ void smtp_settings_load(int lmtp)
     c->cache_time_limit = param_time("connection_cache_time_limit");
     c->reuse_time_limit = param_time("connection_reuse_time_limit");
     c->reuse_count_limit = param_int("connection_reuse_count_limit");
+    c->starttls_timeout = (int)param_time("starttls_timeout");
+    c->sasl_enable = param_bool("sasl_auth_enable");
+    c->sasl_soft_bounce = param_bool("sasl_auth_soft_bounce");
+    c->sender_auth = !lmtp && param_bool("sender_dependent_authentication");
 }
 
 /* ---- the message ------------------------------------------------------------------------ */
@@ -212,7 +216,17 @@ static void try_dest(struct attempt *a, const char *nexthop)
             smtp_fail_set(&a->last, 4, "4.4.1", "%s", err.data);
             continue;
         }
-        struct smtp_session *ss = smtp_session_open(fd, &t.v[i], &a->last);
+        struct smtp_conn cx = {nexthop, d.host ? d.host : "", a->rq->sender, 0};
+        struct smtp_session *ss = smtp_session_open(fd, &t.v[i], &cx, &a->last);
+        if (!ss && a->last.plain_retry) { /* STARTTLS failed at level may: again without */
+            a->last.plain_retry = 0;
+            cx.plaintext = 1;
+            fd = smtp_connect_target(&t.v[i], smtp_cfg.connect_timeout, &err);
+            if (fd >= 0)
+                ss = smtp_session_open(fd, &t.v[i], &cx, &a->last);
+            else
+                smtp_fail_set(&a->last, 4, "4.4.1", "%s", err.data);
+        }
         sessions++;
         if (ss)
             run_session(a, ss);
@@ -277,7 +291,7 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
                         NULL,
                         xmalloc(rq->nrcpt * sizeof *a.res),
                         xmalloc(rq->nrcpt * sizeof(char *)),
-                        {0, STR_INIT, STR_INIT},
+                        {0, STR_INIT, STR_INIT, 0},
                         NULL,
                         deliver_log_now(),
                         0};
@@ -302,6 +316,7 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
             rq, sender, rcpts, fd, &env, env.content_bytes, content_8bit(fd, &env), smtputf8};
         a.m = &m;
         str_setf(&key, "%s:%s", rq->transport, rq->nexthop);
+        smtp_security_cache_key(rq->sender, &key);
         a.key = key.data;
         struct smtp_session *ss = smtp_cache_get(key.data);
         if (ss)
