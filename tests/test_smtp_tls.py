@@ -276,7 +276,7 @@ def test_sasl_failure_defers_with_535(smarthost, pki):
         assert status == "deferred"
         assert re.fullmatch(rf"SASL authentication failed; server 127\.0\.0\.1\[127\.0\.0\.1\] "
                             r"said: 535 5\.7\.8 Error: authentication failed: .*", text), text
-        assert re.search(rf"{qid}: to=<bob@far\.test>, relay=none, .*dsn=4\.7\.8, "
+        assert re.search(rf"{qid}: to=<bob@far\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{smarthost.port}, .*dsn=4\.7\.8, "
                          r"status=deferred", inst.log()), inst.log()
         assert smarthost.messages() == []
     finally:
@@ -292,7 +292,7 @@ def test_verify_wrong_name_deferred(smarthost, pki):
         trigger(inst)
         relay, status, text = wait_status(inst, qid, "deferred")
         assert (status, text) == ("deferred", "Server certificate not verified")
-        assert re.search(rf"{qid}: to=<bob@far\.test>, relay=none, .*dsn=4\.7\.5, "
+        assert re.search(rf"{qid}: to=<bob@far\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{smarthost.port}, .*dsn=4\.7\.5, "
                          r"status=deferred \(Server certificate not verified\)", inst.log())
         assert smarthost.messages() == []
     finally:
@@ -337,7 +337,7 @@ def test_encrypt_refuses_peer_without_starttls(plain_peer):
         relay, status, text = wait_status(inst, qid, "deferred")
         assert (status, text) == (
             "deferred", "TLS is required, but was not offered by host 127.0.0.1[127.0.0.1]")
-        assert re.search(rf"{qid}: to=<bob@far\.test>, relay=none, .*dsn=4\.7\.4, "
+        assert re.search(rf"{qid}: to=<bob@far\.test>, relay=127\.0\.0\.1\[127\.0\.0\.1\]:{plain_peer.port}, .*dsn=4\.7\.4, "
                          r"status=deferred", inst.log())
         assert plain_peer.messages == []
         assert "MAIL FROM:<alice@example.org>" not in " ".join(plain_peer.commands)
