@@ -357,3 +357,84 @@ def test_may_falls_back_to_plaintext(plain_peer):
         assert [c for c in plain_peer.commands if c.startswith("STARTTLS")] == []
     finally:
         inst.cleanup()
+
+
+class InjectingPeer:
+    """An SMTP server that offers STARTTLS and, in the same write as its "220" to STARTTLS,
+    sends a forged reply. A client that kept it would read it as the reply to its EHLO after
+    the handshake; ours must discard it. One session, then it stops."""
+
+    def __init__(self, pki):
+        import ssl
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(str(pki / "server.crt"), str(pki / "server.key"))
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.sock.settimeout(30)
+        self.port = self.sock.getsockname()[1]
+        self.commands, self.data, self.error = [], b"", None
+        import threading
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        try:
+            c, _ = self.sock.accept()
+            c.settimeout(30)
+            f = c.makefile("rwb", buffering=0)
+            c.sendall(b"220 inject.test ESMTP\r\n")
+            self._dialogue(c, f, tls=False)
+        except Exception as e:  # reported by the test
+            self.error = repr(e)
+
+    def _dialogue(self, c, f, tls):
+        while True:
+            line = f.readline()
+            if not line:
+                return
+            cmd = line.rstrip(b"\r\n").decode()
+            self.commands.append(("tls " if tls else "") + cmd)
+            verb = cmd.split(" ", 1)[0].upper()
+            if verb == "EHLO":
+                ext = "250-PIPELINING\r\n250 8BITMIME" if tls else "250-PIPELINING\r\n250 STARTTLS"
+                c.sendall(f"250-inject.test\r\n{ext}\r\n".encode())
+            elif verb == "STARTTLS" and not tls:
+                c.sendall(b"220 2.0.0 Ready to start TLS\r\n554 5.7.1 forged before TLS\r\n")
+                t = self.ctx.wrap_socket(c, server_side=True)
+                return self._dialogue(t, t.makefile("rwb", buffering=0), tls=True)
+            elif verb in ("MAIL", "RCPT"):
+                c.sendall(b"250 2.0.0 Ok\r\n")
+            elif verb == "DATA":
+                c.sendall(b"354 go ahead\r\n")
+                while (body := f.readline()) not in (b".\r\n", b""):
+                    self.data += body
+                c.sendall(b"250 2.0.0 Ok: queued as INJ1\r\n")
+            elif verb == "QUIT":
+                c.sendall(b"221 2.0.0 Bye\r\n")
+                return
+            else:
+                c.sendall(b"502 5.5.2 Error: command not recognized\r\n")
+
+    def close(self):
+        self.sock.close()
+        self.thread.join(10)
+
+
+def test_reply_sent_before_handshake_is_discarded(pki):
+    peer = InjectingPeer(pki)
+    inst = make(peer.port, smtp_tls_security_level="encrypt", smtp_tls_loglevel="1")
+    try:
+        start(inst)
+        qid = inject(inst, "alice@example.org", "bob@far.test", body=BODY)
+        trigger(inst)
+        relay, status, text = wait_status(inst, qid, "sent")
+        assert (status, text) == ("sent", "250 2.0.0 Ok: queued as INJ1"), peer.error
+        assert re.search(rf"Untrusted TLS connection established to 127\.0\.0\.1\[127\.0\.0\.1\]:"
+                         rf"{peer.port}: TLSv1\.3 with cipher", inst.log())
+        assert peer.commands[:3] == ["EHLO mail.example.test", "STARTTLS",
+                                     "tls EHLO mail.example.test"]
+        assert peer.data.endswith(b"\r\nhello through the smarthost\r\n")
+    finally:
+        inst.cleanup()
+        peer.close()
