@@ -438,3 +438,20 @@ def test_reply_sent_before_handshake_is_discarded(pki):
     finally:
         inst.cleanup()
         peer.close()
+
+
+def test_sender_dependent_authentication(smarthost, pki):
+    # Only the sender has credentials; the next hop's entry is a wrong password.
+    inst = client(smarthost, pki, password="wrong", smtp_sender_dependent_authentication="yes")
+    pw = inst.root / "sasl_passwd"
+    pw.write_text(pw.read_text() + "alice@example.org alice:secret\n")
+    try:
+        start(inst)
+        qid = inject(inst, "alice@example.org", "bob@far.test", body=BODY)
+        trigger(inst)
+        relay, status, text = wait_status(inst, qid, "sent")
+        assert status == "sent", text
+        wait_for(lambda: smarthost.messages(), timeout=20, what="delivery at the smarthost")
+        assert re.search(r"sasl_method=PLAIN, sasl_username=alice", smarthost.log())
+    finally:
+        inst.cleanup()
