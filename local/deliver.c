@@ -8,8 +8,8 @@
 #include "base/exec.h"
 #include "base/log.h"
 #include "base/mem.h"
-#include "mail/agent_log.h"
-#include "mail/agent_request.h"
+#include "mail/deliver_log.h"
+#include "mail/deliver_request.h"
 
 #include <stdio.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-const struct agent_request *local_request;
+const struct deliver_request *local_request;
 
 void result_init(struct local_result *r)
 {
@@ -43,20 +43,10 @@ void local_report(struct mail_message *m, struct local_rcpt *rc, int status, con
     va_start(ap, fmt);
     str_vappendf(&reason, fmt, ap);
     va_end(ap);
-    const struct agent_request *rq = local_request;
-    double now = agent_log_now();
-    struct agent_log_info info = {.queue_id = m->queue_id,
-                                  .recipient = rc->top,
-                                  .orig = rc->orig,
-                                  .relay = "local",
-                                  .dsn = dsn,
-                                  .status = agent_status_name(status),
-                                  .reason = reason.data,
-                                  .arrival = rq ? rq->arrival_time : now,
-                                  .queue_delay = rq ? rq->queue_delay : 0,
-                                  .active_time = rq ? rq->active_time : 0,
-                                  .started = rq ? rq->started : now};
-    agent_log(&info);
+    /* Outside a request (unit tests): no delays before the agent. */
+    struct deliver_request none = {.queue_id = (char *)m->queue_id, .started = deliver_log_now()};
+    const struct deliver_request *rq = local_request ? local_request : &none;
+    deliver_log_rcpt(rq, rc->top, rc->orig, status, dsn, reason.data, "local");
     struct local_result *r = rc->result;
     if (status > r->status) {
         r->status = status;

@@ -110,8 +110,8 @@ void result_release(struct local_result *r);
 void local_report(struct mail_message *m, struct local_rcpt *rc, int status, const char *dsn,
                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* The request being served (its queue ID and timing go into every log line). */
-struct agent_request;
-extern const struct agent_request *local_request;
+struct deliver_request;
+extern const struct deliver_request *local_request;
 
 /* ---- the mail layer's mailbox writers (util/mail/mailbox_*.h, message_copy.h) ---- */
 /* The mailbox options from the local parameters. */
@@ -189,15 +189,15 @@ struct stream;
 /* Delivers one queue recipient (alias expansion, forwarding) and combines the results. */
 void local_deliver_recipient(const struct local_params *p, struct mail_message *m,
                              const char *address, const char *orig, struct local_result *res);
-/* Delivers one decoded request (the agent_serve() callback; ctx is the struct local_params
+/* Delivers one decoded request (the deliver_agent_serve() callback; ctx is the struct local_params
  * and the queue hashing below). */
 struct local_ctx {
     const struct local_params *p;
     const char *hash_names;
     int depth;
 };
-struct agent_reply;
-void local_deliver_request(const struct agent_request *rq, struct agent_reply *rp, void *ctx);
+struct deliver_reply;
+void local_deliver_request(const struct deliver_request *rq, struct deliver_reply *rp, void *ctx);
 
 /* ---- params.c ---- */
 /* Fills p from main.cf (opens alias_maps). */

@@ -3,7 +3,7 @@
  * files, with alias, :include: and .forward expansion. */
 #include "local.h"
 
-#include "mail/agent_request.h"
+#include "mail/deliver_request.h"
 #include "mail/config.h"
 #include "service/server.h"
 
@@ -21,7 +21,7 @@ static int local_serve_client(struct stream *client, const char *service)
     struct local_ctx ctx = {.p = &params,
                             .hash_names = config_get("hash_queue_names"),
                             .depth = (int)config_get_int("hash_queue_depth")};
-    return agent_serve(client, 300, local_deliver_request, &ctx);
+    return deliver_agent_serve(client, 300, local_deliver_request, &ctx);
 }
 
 int main(int argc, char **argv)

@@ -89,24 +89,24 @@ int pipe_map_result(const struct exec_result *res, const char *command, const ch
         snprintf(dsn, dsnlen, "4.3.0");
         str_setf(reason, "Command time limit exceeded: \"%s\"", command);
         append_output(reason, out, outlen);
-        return AGENT_DEFERRED;
+        return DELIVER_DEFERRED;
     }
     if (res->how == EXEC_SIGNALED) {
         snprintf(dsn, dsnlen, "4.3.0");
         str_setf(reason, "Command died with signal %d: \"%s\"", res->signo, command);
         append_output(reason, out, outlen);
-        return AGENT_DEFERRED;
+        return DELIVER_DEFERRED;
     }
     const char *text;
     int st = sysexits_map(res->exit_status, dsn, dsnlen, &text);
-    if (st == AGENT_SENT) {
+    if (st == DELIVER_SENT) {
         str_setf(reason, "delivered via %s service", service);
         return st;
     }
     char code[16];
     if (sysexits_leading_dsn(out, code, sizeof(code))) {
         snprintf(dsn, dsnlen, "%s", code);
-        st = code[0] == '4' ? AGENT_DEFERRED : AGENT_BOUNCED;
+        st = code[0] == '4' ? DELIVER_DEFERRED : DELIVER_BOUNCED;
         size_t skip = strlen(code);
         while (skip < outlen && isspace((unsigned char)out[skip]))
             skip++;
@@ -121,16 +121,16 @@ int pipe_map_result(const struct exec_result *res, const char *command, const ch
     return st;
 }
 
-static void report_all(const struct agent_request *rq, struct agent_reply *rp, int status,
+static void report_all(const struct deliver_request *rq, struct deliver_reply *rp, int status,
                        const char *dsn, const char *relay, const char *reason)
 {
     for (size_t i = 0; i < rq->nrcpt; i++)
-        agent_report(rq, rp, i, status, dsn, relay, reason);
+        deliver_report(rq, rp, i, status, dsn, reason, relay);
 }
 
 /* Runs the expanded command with the message; reports every recipient. */
-static void run_command(const struct pipe_config *c, const struct agent_request *rq,
-                        struct agent_reply *rp, struct argv *args, const struct str *input)
+static void run_command(const struct pipe_config *c, const struct deliver_request *rq,
+                        struct deliver_reply *rp, struct argv *args, const struct str *input)
 {
     struct str why = STR_INIT, reason = STR_INIT;
     struct argv *names = argv_split(c->export_environment, ", \t\n");
@@ -151,7 +151,7 @@ static void run_command(const struct pipe_config *c, const struct agent_request 
     spec.time_limit_ms = c->time_limit_ms;
     if (exec_run(&spec, &res, &why) < 0) {
         msg_warn("%s: command %s: %s", rq->queue_id, args->v[0], why.data);
-        report_all(rq, rp, AGENT_DEFERRED, "4.3.0", c->service,
+        report_all(rq, rp, DELIVER_DEFERRED, "4.3.0", c->service,
                    "mail system error: cannot run command");
     } else {
         int st = pipe_map_result(&res, args->v[0], c->service, dsn, sizeof(dsn), &reason);
@@ -164,8 +164,8 @@ static void run_command(const struct pipe_config *c, const struct agent_request 
     str_release(&reason);
 }
 
-static void deliver_message(const struct pipe_config *c, const struct agent_request *rq,
-                            struct agent_reply *rp, struct mail_message *m)
+static void deliver_message(const struct pipe_config *c, const struct deliver_request *rq,
+                            struct deliver_reply *rp, struct mail_message *m)
 {
     struct str input = STR_INIT, err = STR_INIT;
     long size = 0;
@@ -173,18 +173,19 @@ static void deliver_message(const struct pipe_config *c, const struct agent_requ
     if ((c->attr.flags & (PIPE_FLAG_D | PIPE_FLAG_O)) && !one) {
         msg_warn("%s: flag D or O requires %s_destination_recipient_limit = 1", c->service,
                  c->service);
-        report_all(rq, rp, AGENT_DEFERRED, "4.3.5", c->service, "mail system configuration error");
+        report_all(rq, rp, DELIVER_DEFERRED, "4.3.5", c->service,
+                   "mail system configuration error");
         goto out;
     }
     if (pipe_message(&c->attr, m, one ? rq->rcpts[0].address : NULL, one ? rq->rcpts[0].orig : NULL,
                      &input, &size, &err) < 0) {
         msg_warn("%s: %s", rq->queue_id, err.data);
-        report_all(rq, rp, AGENT_DEFERRED, "4.3.0", c->service,
+        report_all(rq, rp, DELIVER_DEFERRED, "4.3.0", c->service,
                    "mail system error: cannot read queue file");
         goto out;
     }
     if (c->attr.size_limit > 0 && size > c->attr.size_limit) {
-        report_all(rq, rp, AGENT_BOUNCED, "5.2.3", c->service, "message too large");
+        report_all(rq, rp, DELIVER_BOUNCED, "5.2.3", c->service, "message too large");
         goto out;
     }
     struct pipe_expand_ctx ec = {
@@ -192,7 +193,8 @@ static void deliver_message(const struct pipe_config *c, const struct agent_requ
     struct argv *args = pipe_expand(&ec, &err);
     if (args == NULL) {
         msg_warn("%s: %s", c->service, err.data);
-        report_all(rq, rp, AGENT_DEFERRED, "4.3.5", c->service, "mail system configuration error");
+        report_all(rq, rp, DELIVER_DEFERRED, "4.3.5", c->service,
+                   "mail system configuration error");
         goto out;
     }
     run_command(c, rq, rp, args, &input);
@@ -202,15 +204,15 @@ out:
     str_release(&err);
 }
 
-void pipe_deliver(const struct agent_request *rq, struct agent_reply *rp, void *ctx)
+void pipe_deliver(const struct deliver_request *rq, struct deliver_reply *rp, void *ctx)
 {
     const struct pipe_config *c = ctx;
     struct queue_envelope env = {0};
     struct str why = STR_INIT;
-    int fd = agent_open_queue_file(rq, c->hash_names, c->depth, &env, &why);
+    int fd = deliver_open_queue_file(rq, c->hash_names, c->depth, &env, &why);
     if (fd < 0) {
         msg_warn("%s: cannot deliver: %s", rq->queue_id, why.data);
-        report_all(rq, rp, AGENT_DEFERRED, "4.3.0", c->service,
+        report_all(rq, rp, DELIVER_DEFERRED, "4.3.0", c->service,
                    "mail system error: cannot read queue file");
         str_release(&why);
         return;

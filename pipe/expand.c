@@ -59,7 +59,7 @@ static void fold_address(const struct pipe_attr *a, const char *addr, int quote,
 
 static void rcpt_value(const struct pipe_expand_ctx *c, size_t i, const char *name, struct str *out)
 {
-    const struct agent_rcpt *r = &c->rq->rcpts[i];
+    const struct deliver_rcpt *r = &c->rq->rcpts[i];
     const struct pipe_attr *a = c->attr;
     struct str local = STR_INIT, domain = STR_INIT, user = STR_INIT, ext = STR_INIT;
     if (strcmp(name, "recipient") == 0) {
@@ -91,7 +91,7 @@ static void rcpt_value(const struct pipe_expand_ctx *c, size_t i, const char *na
 
 static void msg_value(const struct pipe_expand_ctx *c, const char *name, struct str *out)
 {
-    const struct agent_request *rq = c->rq;
+    const struct deliver_request *rq = c->rq;
     if (strcmp(name, "sender") == 0) {
         if (*rq->sender)
             fold_address(c->attr, rq->sender, 1, out);

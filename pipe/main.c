@@ -36,7 +36,7 @@ static void pipe_pre_init(const char *service)
 static int pipe_serve(struct stream *client, const char *service)
 {
     (void)service;
-    return agent_serve(client, 300, pipe_deliver, &cfg);
+    return deliver_agent_serve(client, 300, pipe_deliver, &cfg);
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,7 @@
 
 #include "base/argv.h"
 #include "base/str.h"
-#include "mail/agent_request.h"
+#include "mail/deliver_request.h"
 #include "mail/message_copy.h"
 
 #include <sys/types.h>
@@ -52,7 +52,7 @@ void pipe_unescape(const char *text, struct str *out);
 
 /* ---- expand.c ---- */
 struct pipe_expand_ctx {
-    const struct agent_request *rq;
+    const struct deliver_request *rq;
     const struct pipe_attr *attr;
     const char *delimiters; /* recipient_delimiter */
     long size;              /* ${size} */
@@ -76,11 +76,11 @@ struct pipe_config {
  * prepended lines (${size}). Returns 0 or -1 (err set: queue file error). */
 int pipe_message(const struct pipe_attr *a, struct mail_message *m, const char *rcpt,
                  const char *orig, struct str *out, long *size, struct str *err);
-/* Maps a finished command to a result: status (AGENT_*), dsn and reason text. */
+/* Maps a finished command to a result: status (DELIVER_*), dsn and reason text. */
 struct exec_result;
 int pipe_map_result(const struct exec_result *res, const char *command, const char *service,
                     char *dsn, size_t dsnlen, struct str *reason);
-/* The agent_serve() callback (ctx: struct pipe_config). */
-void pipe_deliver(const struct agent_request *rq, struct agent_reply *rp, void *ctx);
+/* The deliver_agent_serve() callback (ctx: struct pipe_config). */
+void pipe_deliver(const struct deliver_request *rq, struct deliver_reply *rp, void *ctx);
 
 #endif

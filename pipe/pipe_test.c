@@ -62,21 +62,21 @@ static void test_args(void **state)
 
 static char *expand(int flags, const char *const *args, const char *sender)
 {
-    struct agent_rcpt rcpts[] = {
+    struct deliver_rcpt rcpts[] = {
         {.address = "Joe+Ext@Example.COM", .orig = "Alias@Example.COM"},
         {.address = "a b@x.org", .orig = ""},
     };
-    struct agent_request rq = {.sender = (char *)sender,
-                               .nexthop = "MX.Example.COM",
-                               .queue_id = "0C261A1F0F",
-                               .client_address = "192.0.2.1",
-                               .client_name = "client.example",
-                               .client_helo = "helo.example",
-                               .client_protocol = "ESMTP",
-                               .sasl_method = "PLAIN",
-                               .sasl_username = "joe",
-                               .rcpts = rcpts,
-                               .nrcpt = 2};
+    struct deliver_request rq = {.sender = (char *)sender,
+                                 .nexthop = "MX.Example.COM",
+                                 .queue_id = "0C261A1F0F",
+                                 .client_address = "192.0.2.1",
+                                 .client_name = "client.example",
+                                 .client_helo = "helo.example",
+                                 .client_protocol = "ESMTP",
+                                 .sasl_method = "PLAIN",
+                                 .sasl_username = "joe",
+                                 .rcpts = rcpts,
+                                 .nrcpt = 2};
     struct pipe_attr a = {.flags = flags, .argv = argv_new(), .null_sender = "MAILER-DAEMON"};
     for (size_t i = 0; args[i]; i++)
         argv_add(a.argv, args[i]);
@@ -148,30 +148,35 @@ static void test_exit_mapping(void **state)
     struct exec_result r = {.how = EXEC_EXITED, .exit_status = 0};
     struct str reason = STR_INIT;
     char dsn[16];
-    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), AGENT_SENT);
+    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), DELIVER_SENT);
     assert_string_equal(reason.data, "delivered via t service");
     r.exit_status = 67;
     str_set(&r.output, "no\nsuch\n");
-    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), AGENT_BOUNCED);
+    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason),
+                     DELIVER_BOUNCED);
     assert_string_equal(dsn, "5.1.1");
     assert_string_equal(reason.data, "user unknown. Command output: no such ");
     r.exit_status = 75;
     str_clear(&r.output);
-    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), AGENT_DEFERRED);
+    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason),
+                     DELIVER_DEFERRED);
     assert_string_equal(reason.data, "temporary failure");
     r.exit_status = 2;
     str_set(&r.output, "5.7.1 go away");
-    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), AGENT_BOUNCED);
+    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason),
+                     DELIVER_BOUNCED);
     assert_string_equal(dsn, "5.7.1");
     assert_string_equal(reason.data,
                         "Command died with status 2: \"/bin/x\". Command output: go away");
     r.how = EXEC_SIGNALED;
     r.signo = 9;
     str_clear(&r.output);
-    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), AGENT_DEFERRED);
+    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason),
+                     DELIVER_DEFERRED);
     assert_string_equal(reason.data, "Command died with signal 9: \"/bin/x\"");
     r.how = EXEC_TIMEDOUT;
-    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason), AGENT_DEFERRED);
+    assert_int_equal(pipe_map_result(&r, "/bin/x", "t", dsn, sizeof(dsn), &reason),
+                     DELIVER_DEFERRED);
     assert_string_equal(reason.data, "Command time limit exceeded: \"/bin/x\"");
     str_release(&r.output);
     str_release(&reason);

@@ -7,7 +7,8 @@ set -euo pipefail
 build_pkgs=(gcc make libc6-dev libssl-dev libsasl2-dev libdb-dev libpcre2-dev libmilter-dev
             libcmocka-dev openssl)
 test_pkgs=(python3 python3-pytest python3-aiosmtpd swaks sasl2-bin libsasl2-modules dovecot-core dovecot-imapd dnsmasq
-           procps psmisc pflogsumm fail2ban)
+           procps psmisc pflogsumm fail2ban postfix postfix-policyd-spf-python opendkim
+           opendkim-tools python3-dkim)
 
 missing=()
 for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
@@ -19,7 +20,8 @@ echo "install-deps: installing ${missing[*]}" >&2
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 export DEBIAN_FRONTEND=noninteractive
-# Packages that ship services (fail2ban, dnsmasq, saslauthd) must not start them on install.
+# Packages that ship services (fail2ban, dnsmasq, saslauthd, postfix) must not start them on
+# install; Debian's postfix is only a test peer (tests/test_smtp_tls.py runs its own instance).
 if [ "$(id -u)" -eq 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d

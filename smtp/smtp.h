@@ -124,13 +124,19 @@ struct smtp_settings {
     int cache_on_demand;
     const char *cache_destinations;
     long cache_time_limit, reuse_time_limit, reuse_count_limit;
+    int starttls_timeout;
+    int sasl_enable, sasl_soft_bounce, sender_auth;
 };
 extern struct smtp_settings smtp_cfg;
 void smtp_settings_load(int lmtp);
 
 /* ---- the session (smtp_session.c) ---- */
+struct tls_session;
 struct smtp_session {
     struct stream *s;
+    struct tls_session *tls; /* after STARTTLS */
+    char *auth_mechs;        /* the EHLO AUTH list, or NULL */
+    int authenticated;
     char *host, *addr, *port;
     char *relay; /* "host[addr]:port" (LMTP over unix: "host[path]") */
     char *key;   /* cache key: transport and next hop */
@@ -144,12 +150,39 @@ struct smtp_session {
 struct smtp_fail {
     int status; /* 0 none, 4, 5 */
     struct str dsn, reason;
+    int plain_retry; /* TLS failed at level may: reconnect to this server without TLS */
 };
 void smtp_fail_set(struct smtp_fail *f, int status, const char *dsn, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Takes ownership of fd; reads the greeting and does EHLO/HELO/LHLO. NULL on failure (f set). */
-struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t, struct smtp_fail *f);
+/* What a connection is for: the next hop (as qmgr or smtp_fallback_relay gave it), its domain
+ * or host without brackets and port, and the sender (sender-dependent authentication). */
+struct smtp_conn {
+    const char *nexthop;
+    const char *domain;
+    const char *sender;
+    int plaintext; /* do not attempt STARTTLS (the retry after a failed handshake at "may") */
+};
+/* Takes ownership of fd; reads the greeting and does EHLO/HELO/LHLO, then STARTTLS and AUTH as
+ * the policy says. NULL on failure (f set). */
+struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t,
+                                       const struct smtp_conn *cx, struct smtp_fail *f);
+/* The protocol primitives smtp_security.c shares: a reply within timeout (f set with Postfix's
+ * wording for phase on failure), a command line, and EHLO/LHLO again (after STARTTLS). */
+int smtp_chat_read(struct smtp_session *ss, int timeout, const char *phase, struct smtp_reply *r,
+                   struct smtp_fail *f);
+void smtp_chat_send(struct smtp_session *ss, int timeout, const char *line);
+int smtp_session_helo(struct smtp_session *ss, const char *greeting, struct smtp_fail *f);
+
+/* ---- STARTTLS and AUTH (smtp_security.c) ---- */
+/* After EHLO: the TLS policy for the next hop (smtp_tls_security_level, smtp_tls_policy_maps),
+ * STARTTLS and EHLO again, then AUTH with the credentials of smtp_sasl_password_maps. 0 to go
+ * on, -1 with f set to give up on this server (f->plain_retry: try it again in plaintext). */
+int smtp_session_security(struct smtp_session *ss, const struct smtp_conn *cx, struct smtp_fail *f);
+/* Ends TLS on a session being closed (close_notify) and frees it. */
+void smtp_security_close(struct smtp_session *ss);
+/* The part of the cache key that depends on the sender (sender-dependent authentication). */
+void smtp_security_cache_key(const char *sender, struct str *key);
 void smtp_session_close(struct smtp_session *ss, int quit);
 /* RSET before reuse: 0 when the server said 2xx. */
 int smtp_session_rset(struct smtp_session *ss);

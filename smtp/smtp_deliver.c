@@ -84,6 +84,10 @@ void smtp_settings_load(int lmtp)
     c->cache_time_limit = param_time("connection_cache_time_limit");
     c->reuse_time_limit = param_time("connection_reuse_time_limit");
     c->reuse_count_limit = param_int("connection_reuse_count_limit");
+    c->starttls_timeout = (int)param_time("starttls_timeout");
+    c->sasl_enable = param_bool("sasl_auth_enable");
+    c->sasl_soft_bounce = param_bool("sasl_auth_soft_bounce");
+    c->sender_auth = !lmtp && param_bool("sender_dependent_authentication");
 }
 
 /* ---- the message ------------------------------------------------------------------------ */
@@ -143,6 +147,7 @@ struct attempt {
     struct smtp_rcpt_result *res;
     char **relay; /* per recipient */
     struct smtp_fail last;
+    char *last_relay; /* the server of the last failure after connecting (else "none") */
     const char *key;
     double t0, conn_time;
 };
@@ -210,10 +215,30 @@ static void try_dest(struct attempt *a, const char *nexthop)
         int fd = smtp_connect_target(&t.v[i], smtp_cfg.connect_timeout, &err);
         if (fd < 0) {
             smtp_fail_set(&a->last, 4, "4.4.1", "%s", err.data);
+            free(a->last_relay);
+            a->last_relay = NULL;
             continue;
         }
-        struct smtp_session *ss = smtp_session_open(fd, &t.v[i], &a->last);
+        struct smtp_conn cx = {nexthop, d.host ? d.host : "", a->rq->sender, 0};
+        struct smtp_session *ss = smtp_session_open(fd, &t.v[i], &cx, &a->last);
+        if (!ss && a->last.plain_retry) { /* STARTTLS failed at level may: again without */
+            a->last.plain_retry = 0;
+            cx.plaintext = 1;
+            fd = smtp_connect_target(&t.v[i], smtp_cfg.connect_timeout, &err);
+            if (fd >= 0)
+                ss = smtp_session_open(fd, &t.v[i], &cx, &a->last);
+            else
+                smtp_fail_set(&a->last, 4, "4.4.1", "%s", err.data);
+        }
         sessions++;
+        free(a->last_relay);
+        a->last_relay = NULL;
+        if (!ss && fd >= 0 && a->last.status) { /* the server failed us after connecting */
+            struct str r = STR_INIT;
+            str_setf(&r, t.v[i].port[0] ? "%s[%s]:%s" : "%s[%s]", t.v[i].host, t.v[i].addr,
+                     t.v[i].port);
+            a->last_relay = str_steal(&r);
+        }
         if (ss)
             run_session(a, ss);
         else if (a->last.status == 5)
@@ -240,6 +265,8 @@ static void report(const struct deliver_request *rq, struct deliver_reply *rp, s
             r->status = a->last.status == 5 ? 5 : 4;
             str_set(&r->dsn, a->last.dsn.data);
             str_set(&r->reason, a->last.reason.data);
+            if (!a->relay[i] && a->last_relay)
+                a->relay[i] = xstrdup(a->last_relay);
         }
         enum deliver_status s = st[r->status];
         const char *relay = a->relay[i] ? a->relay[i] : "none";
@@ -277,7 +304,8 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
                         NULL,
                         xmalloc(rq->nrcpt * sizeof *a.res),
                         xmalloc(rq->nrcpt * sizeof(char *)),
-                        {0, STR_INIT, STR_INIT},
+                        {0, STR_INIT, STR_INIT, 0},
+                        NULL,
                         NULL,
                         deliver_log_now(),
                         0};
@@ -302,6 +330,7 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
             rq, sender, rcpts, fd, &env, env.content_bytes, content_8bit(fd, &env), smtputf8};
         a.m = &m;
         str_setf(&key, "%s:%s", rq->transport, rq->nexthop);
+        smtp_security_cache_key(rq->sender, &key);
         a.key = key.data;
         struct smtp_session *ss = smtp_cache_get(key.data);
         if (ss)
@@ -326,6 +355,7 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
     free(a.relay);
     free(rcpts);
     free(sender);
+    free(a.last_relay);
     str_release(&a.last.dsn);
     str_release(&a.last.reason);
     str_release(&err);

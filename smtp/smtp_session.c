@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 void smtp_fail_set(struct smtp_fail *f, int status, const char *dsn, const char *fmt, ...)
@@ -32,8 +33,8 @@ void smtp_fail_set(struct smtp_fail *f, int status, const char *dsn, const char 
 }
 
 /* Reads a reply within timeout; on failure sets f with Postfix's wording for `phase`. */
-static int chat_read(struct smtp_session *ss, int timeout, const char *phase, struct smtp_reply *r,
-                     struct smtp_fail *f)
+int smtp_chat_read(struct smtp_session *ss, int timeout, const char *phase, struct smtp_reply *r,
+                   struct smtp_fail *f)
 {
     stream_set_timeout(ss->s, timeout);
     int rc = smtp_reply_read(ss->s, r);
@@ -52,7 +53,7 @@ static int chat_read(struct smtp_session *ss, int timeout, const char *phase, st
     return -1;
 }
 
-static void chat_send(struct smtp_session *ss, int timeout, const char *line)
+void smtp_chat_send(struct smtp_session *ss, int timeout, const char *line)
 {
     stream_set_timeout(ss->s, timeout);
     stream_puts(ss->s, line);
@@ -72,7 +73,23 @@ static void said(struct smtp_session *ss, const struct smtp_reply *r, const char
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
-static int helo(struct smtp_session *ss, const char *greeting, struct smtp_fail *f)
+/* The EHLO AUTH list ("AUTH PLAIN LOGIN", or the old "AUTH=PLAIN LOGIN" form). */
+static void note_auth(struct smtp_session *ss, const struct argv *lines)
+{
+    free(ss->auth_mechs);
+    ss->auth_mechs = NULL;
+    for (size_t i = 1; i < lines->n; i++) {
+        const char *p = lines->v[i];
+        if (strncasecmp(p, "AUTH", 4) != 0 || (p[4] != ' ' && p[4] != '='))
+            continue;
+        if (!ss->auth_mechs || p[4] == ' ') { /* the standard form wins */
+            free(ss->auth_mechs);
+            ss->auth_mechs = xstrdup(p + 5);
+        }
+    }
+}
+
+int smtp_session_helo(struct smtp_session *ss, const char *greeting, struct smtp_fail *f)
 {
     struct smtp_reply r;
     struct str cmd = STR_INIT;
@@ -83,14 +100,16 @@ static int helo(struct smtp_session *ss, const char *greeting, struct smtp_fail 
     int rc = -1;
     for (;;) {
         str_setf(&cmd, "%s %s", verb, smtp_cfg.helo_name);
-        chat_send(ss, smtp_cfg.helo_timeout, cmd.data);
+        smtp_chat_send(ss, smtp_cfg.helo_timeout, cmd.data);
         char phase[64];
         snprintf(phase, sizeof phase, "performing the %s handshake", verb);
-        if (chat_read(ss, smtp_cfg.helo_timeout, phase, &r, f) < 0)
+        if (smtp_chat_read(ss, smtp_cfg.helo_timeout, phase, &r, f) < 0)
             break;
         if (r.code / 100 == 2) {
-            if (esmtp)
+            if (esmtp) {
                 ss->features = smtp_ehlo_features(r.lines, smtp_cfg.discard_ehlo, &ss->size_limit);
+                note_auth(ss, r.lines);
+            }
             rc = 0;
             break;
         }
@@ -111,16 +130,8 @@ static int helo(struct smtp_session *ss, const char *greeting, struct smtp_fail 
     return rc;
 }
 
-/* After EHLO: STARTTLS (then EHLO again) and AUTH belong here, once util/mail/tls_* and
- * util/mail/sasl_* exist. Returns 0 to go on, -1 with f set to give up on this server. */
-static int session_security(struct smtp_session *ss, struct smtp_fail *f)
-{
-    (void)ss;
-    (void)f;
-    return 0;
-}
-
-struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t, struct smtp_fail *f)
+struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t,
+                                       const struct smtp_conn *cx, struct smtp_fail *f)
 {
     struct smtp_session *ss = xmalloc(sizeof *ss);
     memset(ss, 0, sizeof *ss);
@@ -137,8 +148,8 @@ struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t, stru
     ss->created = time(NULL);
     struct smtp_reply r;
     smtp_reply_init(&r);
-    int ok =
-        chat_read(ss, smtp_cfg.helo_timeout, "receiving the initial server greeting", &r, f) == 0;
+    int ok = smtp_chat_read(ss, smtp_cfg.helo_timeout, "receiving the initial server greeting", &r,
+                            f) == 0;
     if (ok && r.code / 100 != 2) {
         struct str dsn = STR_INIT;
         str_set(&dsn, r.dsn.data);
@@ -151,7 +162,7 @@ struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t, stru
         ok = 0;
     }
     if (ok)
-        ok = helo(ss, r.text.data, f) == 0 && session_security(ss, f) == 0;
+        ok = smtp_session_helo(ss, r.text.data, f) == 0 && smtp_session_security(ss, cx, f) == 0;
     smtp_reply_release(&r);
     if (!ok) {
         smtp_session_close(ss, !ss->broken);
@@ -165,18 +176,20 @@ void smtp_session_close(struct smtp_session *ss, int quit)
     if (!ss)
         return;
     if (quit && !ss->broken) {
-        chat_send(ss, smtp_cfg.quit_timeout, "QUIT");
+        smtp_chat_send(ss, smtp_cfg.quit_timeout, "QUIT");
         if (stream_flush(ss->s) == 0 && !smtp_cfg.skip_quit_response) {
             struct smtp_reply r;
-            struct smtp_fail f = {0, STR_INIT, STR_INIT};
+            struct smtp_fail f = {0, STR_INIT, STR_INIT, 0};
             smtp_reply_init(&r);
-            chat_read(ss, smtp_cfg.quit_timeout, "sending QUIT", &r, &f);
+            smtp_chat_read(ss, smtp_cfg.quit_timeout, "sending QUIT", &r, &f);
             smtp_reply_release(&r);
             str_release(&f.dsn);
             str_release(&f.reason);
         }
     }
+    smtp_security_close(ss);
     stream_close(ss->s);
+    free(ss->auth_mechs);
     free(ss->host);
     free(ss->addr);
     free(ss->port);
@@ -188,12 +201,13 @@ void smtp_session_close(struct smtp_session *ss, int quit)
 int smtp_session_rset(struct smtp_session *ss)
 {
     struct smtp_reply r;
-    struct smtp_fail f = {0, STR_INIT, STR_INIT};
+    struct smtp_fail f = {0, STR_INIT, STR_INIT, 0};
     smtp_reply_init(&r);
-    chat_send(ss, smtp_cfg.rset_timeout, "RSET");
-    int rc = chat_read(ss, smtp_cfg.rset_timeout, "sending RSET", &r, &f) == 0 && r.code / 100 == 2
-                 ? 0
-                 : -1;
+    smtp_chat_send(ss, smtp_cfg.rset_timeout, "RSET");
+    int rc =
+        smtp_chat_read(ss, smtp_cfg.rset_timeout, "sending RSET", &r, &f) == 0 && r.code / 100 == 2
+            ? 0
+            : -1;
     smtp_reply_release(&r);
     str_release(&f.dsn);
     str_release(&f.reason);
@@ -327,7 +341,7 @@ static void data_done(struct smtp_session *ss, const struct smtp_message *m,
                       struct smtp_rcpt_result *res, const int *accepted)
 {
     struct smtp_reply r;
-    struct smtp_fail f = {0, STR_INIT, STR_INIT};
+    struct smtp_fail f = {0, STR_INIT, STR_INIT, 0};
     struct str dsn = STR_INIT, why = STR_INIT;
     smtp_reply_init(&r);
     int have = 0;
@@ -335,9 +349,9 @@ static void data_done(struct smtp_session *ss, const struct smtp_message *m,
         if (!accepted[i])
             continue;
         if (smtp_cfg.lmtp || !have) {
-            if (chat_read(ss, smtp_cfg.data_done_timeout,
-                          "sending end of data -- message may be sent more than once", &r,
-                          &f) < 0) {
+            if (smtp_chat_read(ss, smtp_cfg.data_done_timeout,
+                               "sending end of data -- message may be sent more than once", &r,
+                               &f) < 0) {
                 settle(m, res, 4, f.dsn.data, f.reason.data);
                 break;
             }
@@ -372,7 +386,7 @@ struct txn {
 
 static int read_mail(struct txn *x)
 {
-    if (chat_read(x->ss, smtp_cfg.mail_timeout, "sending MAIL FROM", &x->r, x->f) < 0)
+    if (smtp_chat_read(x->ss, smtp_cfg.mail_timeout, "sending MAIL FROM", &x->r, x->f) < 0)
         return -1;
     x->mail_ok = x->r.code / 100 == 2;
     if (!x->mail_ok) {
@@ -385,7 +399,7 @@ static int read_mail(struct txn *x)
 
 static int read_rcpt(struct txn *x, size_t i)
 {
-    if (chat_read(x->ss, smtp_cfg.rcpt_timeout, "sending RCPT TO", &x->r, x->f) < 0)
+    if (smtp_chat_read(x->ss, smtp_cfg.rcpt_timeout, "sending RCPT TO", &x->r, x->f) < 0)
         return -1;
     if (!x->mail_ok)
         return 0;
@@ -403,7 +417,7 @@ static int read_rcpt(struct txn *x, size_t i)
 /* DATA's reply; 1 when the server wants the content. */
 static int read_data(struct txn *x)
 {
-    if (chat_read(x->ss, smtp_cfg.data_init_timeout, "sending DATA command", &x->r, x->f) < 0)
+    if (smtp_chat_read(x->ss, smtp_cfg.data_init_timeout, "sending DATA command", &x->r, x->f) < 0)
         return -1;
     if (x->r.code == 354)
         return 1;
@@ -444,24 +458,24 @@ static void transaction(struct txn *x)
     int pipelined = (ss->features & SMTP_FEAT_PIPELINING) != 0;
     struct str cmd = STR_INIT;
     mail_command(ss, m, &cmd);
-    chat_send(ss, smtp_cfg.mail_timeout, cmd.data);
+    smtp_chat_send(ss, smtp_cfg.mail_timeout, cmd.data);
     if (!pipelined && read_mail(x) < 0)
         goto io;
     for (size_t i = 0; i < m->rq->nrcpt && (pipelined || x->mail_ok) && !ss->broken; i++) {
         rcpt_command(ss, m, i, &cmd);
-        chat_send(ss, smtp_cfg.rcpt_timeout, cmd.data);
+        smtp_chat_send(ss, smtp_cfg.rcpt_timeout, cmd.data);
         if (!pipelined && read_rcpt(x, i) < 0)
             goto io;
     }
     if (pipelined) {
-        chat_send(ss, smtp_cfg.data_init_timeout, "DATA");
+        smtp_chat_send(ss, smtp_cfg.data_init_timeout, "DATA");
         if (read_mail(x) < 0)
             goto io;
         for (size_t i = 0; i < m->rq->nrcpt; i++)
             if (!ss->broken && read_rcpt(x, i) < 0)
                 goto io;
     } else if (x->mail_ok && x->naccepted && !ss->broken)
-        chat_send(ss, smtp_cfg.data_init_timeout, "DATA");
+        smtp_chat_send(ss, smtp_cfg.data_init_timeout, "DATA");
     else
         goto out;
     if (ss->broken)
@@ -470,8 +484,8 @@ static void transaction(struct txn *x)
     if (go < 0)
         goto io;
     if (go == 1 && x->naccepted == 0) { /* nobody to send to: an empty message is dropped */
-        chat_send(ss, smtp_cfg.data_done_timeout, ".");
-        if (chat_read(ss, smtp_cfg.data_done_timeout, "sending end of data", &x->r, x->f) < 0)
+        smtp_chat_send(ss, smtp_cfg.data_done_timeout, ".");
+        if (smtp_chat_read(ss, smtp_cfg.data_done_timeout, "sending end of data", &x->r, x->f) < 0)
             goto io;
     } else if (go == 1) {
         int b = send_body(ss, m, x->f);

@@ -98,17 +98,6 @@ static int sc_reject_unauth_pipelining(struct sc_eval *ev, const struct sc_item 
                      ev->rname, ev->rclass);
 }
 
-static int sc_policy_service(struct sc_eval *ev, const struct sc_item *it)
-{
-    static int warned;
-    (void)ev;
-    if (!warned++)
-        msg_warn("check_policy_service %s: policy delegation is not implemented yet; the answer is "
-                 "DUNNO",
-                 it->arg);
-    return SMTPD_CHECK_DUNNO;
-}
-
 static int sc_unsupported(struct sc_eval *ev, const struct sc_item *it)
 {
     static int warned;
@@ -158,7 +147,7 @@ static const struct {
     {"warn_if_reject", sc_warn_if_reject_fn},
     {"reject_unauth_pipelining", sc_reject_unauth_pipelining},
     {"reject_multi_recipient_bounce", sc_reject_multi_recipient_bounce},
-    {"check_policy_service", sc_policy_service},
+    {"check_policy_service", sc_check_policy_service},
     {"check_client_access", sc_check_client_access},
     {"check_client_a_access", sc_check_mx_ns_a_access},
     {"check_client_mx_access", sc_check_mx_ns_a_access},
@@ -719,5 +708,6 @@ void smtpd_checker_free(struct smtpd_checker *c)
     free(c->default_rbl_reply);
     free(c->service);
     smtpd_check_limits_free(c);
+    sc_policy_free(c);
     free(c);
 }

@@ -56,6 +56,15 @@ struct smtpd_check_ctx {
     int recipient_count;   /* accepted so far */
     long message_size;     /* SIZE= or 0 */
     const char *etrn_domain;
+    /* Added for check_policy_service (the engine fills them when known; NULL/0 send ""/0). */
+    const char *server_addr; /* the local end of the SMTP connection */
+    const char *server_port;
+    const char *ccert_issuer;
+    const char *ccert_pubkey_fingerprint;
+    const char *tls_protocol; /* "TLSv1.3" */
+    const char *tls_cipher;
+    int tls_keysize;
+    const char *stress; /* "yes" when the server is under stress, else NULL */
     /* Results that are not replies. */
     struct smtpd_check_actions actions;
     /* Added by smtpd_check: the checker's per-session state (verdicts saved for

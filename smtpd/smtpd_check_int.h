@@ -72,6 +72,8 @@ struct smtpd_checker {
     int conn_count_limit, conn_rate_limit, msg_rate_limit, rcpt_rate_limit, newtls_limit,
         auth_limit;
     char *service;
+    struct sc_policy *policies; /* check_policy_service clients (smtpd_check_policy.c) */
+    size_t npolicies;
 };
 
 /* A deferred verdict (defer_if_permit / defer_if_reject). */
@@ -88,6 +90,7 @@ struct smtpd_check_priv {
     struct sc_defer dip[3]; /* defer_if_permit raised at each of those stages */
     struct str scratch;
     int anvil_connected; /* smtpd_check_connect_limits reported a connect */
+    struct str instance; /* the policy "instance" attribute of this message */
 };
 
 enum { SC_STAGE_CLIENT, SC_STAGE_HELO, SC_STAGE_SENDER };
@@ -139,6 +142,14 @@ int sc_check_sender_access(struct sc_eval *ev, const struct sc_item *it);
 int sc_check_recipient_access(struct sc_eval *ev, const struct sc_item *it);
 int sc_check_ccert_access(struct sc_eval *ev, const struct sc_item *it);
 int sc_check_mx_ns_a_access(struct sc_eval *ev, const struct sc_item *it);
+
+/* smtpd_check_policy.c: check_policy_service. */
+int sc_check_policy_service(struct sc_eval *ev, const struct sc_item *it);
+/* The policy request for the current stage (the exact wire text, with the final empty line). */
+void sc_policy_request(struct sc_eval *ev, const char *context, struct str *req);
+void sc_policy_free(struct smtpd_checker *c);
+/* Connections opened to the policy service spec so far (-1: not used yet). For tests. */
+long sc_policy_connections(struct smtpd_checker *c, const char *spec);
 
 /* smtpd_check_addr.c: relay control, recipient tables, address and HELO syntax. */
 int sc_domain_class(struct smtpd_checker *c, const char *domain); /* SC_DOM_* or -1 (error) */

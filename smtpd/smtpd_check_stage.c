@@ -45,6 +45,7 @@ void smtpd_check_ctx_reset(struct smtpd_check_ctx *ctx)
         p->done[SC_STAGE_SENDER] = 0;
         p->status[SC_STAGE_SENDER] = SMTPD_CHECK_OK;
         p->dip[SC_STAGE_SENDER].active = 0;
+        str_clear(&p->instance);
     }
 }
 
@@ -57,6 +58,7 @@ void smtpd_check_ctx_release(struct smtpd_check_ctx *ctx)
             str_release(&ctx->priv->dip[i].reply);
         }
         str_release(&ctx->priv->scratch);
+        str_release(&ctx->priv->instance);
         free(ctx->priv);
         ctx->priv = NULL;
     }

@@ -715,13 +715,18 @@ static void test_inet_interfaces_and_sasl_access(void **state)
                         "554 5.7.1 <unknown[127.0.0.2]>: Client host rejected: no relay for you");
 }
 
-static void test_policy_service_hook(void **state)
+static void test_policy_service_down(void **state)
 {
     (void)state;
+    /* No server at private/policy: the default action after the tries (smtpd_check_policy_test
+     * covers the server's answers). */
     setup_with("smtpd_recipient_restrictions = reject_unauth_destination, check_policy_service "
-               "unix:private/policy\n",
+               "unix:private/policy\n"
+               "smtpd_policy_service_retry_delay = 0\n",
                "127.0.0.2");
-    assert_string_equal(rcpt("a@b.example", "user@example.com"), "");
+    assert_string_equal(
+        rcpt("a@b.example", "user@example.com"),
+        "451 4.3.5 <user@example.com>: Recipient address rejected: Server configuration problem");
 }
 
 static void test_debug_peer_and_exceptions(void **state)
@@ -884,7 +889,7 @@ int main(void)
         cmocka_unit_test_teardown(test_eod_and_etrn, teardown),
         cmocka_unit_test_teardown(test_sender_login_mismatch, teardown),
         cmocka_unit_test_teardown(test_inet_interfaces_and_sasl_access, teardown),
-        cmocka_unit_test_teardown(test_policy_service_hook, teardown),
+        cmocka_unit_test_teardown(test_policy_service_down, teardown),
         cmocka_unit_test_teardown(test_debug_peer_and_exceptions, teardown),
         cmocka_unit_test_teardown(test_changed, teardown),
         cmocka_unit_test_teardown(test_event_limits, teardown),

@@ -13,6 +13,8 @@ SANITIZE = os.environ.get("SANITIZE") == "1"
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 BUILD = pathlib.Path(os.environ.get("KESTREL_BUILD", REPO / "build"))
+# The private test DNS (a shared tool beside the repository, in development and in CI).
+WITH_TEST_DNS = str(REPO.parent / "shared" / "tools" / "with-test-dns")
 
 
 def bin_path(name):

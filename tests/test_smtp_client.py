@@ -11,6 +11,8 @@ import threading
 
 import pytest
 
+from conftest import WITH_TEST_DNS
+
 from instance import Instance, free_port, helper_path, wait_for
 from smtp_peer import Peer
 
@@ -270,10 +272,7 @@ def test_lmtp_unix_socket():
         inst.cleanup()
 
 
-DNS_TOOL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared",
-                        "tools", "with-test-dns")
-if not os.path.exists(DNS_TOOL):
-    DNS_TOOL = "/work/shared/tools/with-test-dns"
+DNS_TOOL = WITH_TEST_DNS
 
 
 def test_mx_preference_under_test_dns(tmp_path):

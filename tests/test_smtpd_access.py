@@ -2,7 +2,7 @@
 and the anvil service.
 
 - The DNS-dependent unit tests (smtpd_check_dns_test: DNSBL, RHSBL, unknown domains, client
-  names, MX/A access, MX backup) run under /work/shared/tools/with-test-dns with
+  names, MX/A access, MX backup) run under ../shared/tools/with-test-dns with
   tests/smtpd_access.zone.
 - The anvil daemon runs under master and is driven over private/anvil with the attribute
   protocol.
@@ -22,7 +22,7 @@ import pytest
 from conftest import BUILD, REPO, bin_path
 from instance import Instance, free_port, wait_for
 
-WITH_TEST_DNS = "/work/shared/tools/with-test-dns"
+from conftest import WITH_TEST_DNS  # noqa: E402
 ZONE = REPO / "tests" / "smtpd_access.zone"
 DNS_TEST = BUILD / "tests" / "smtpd" / "smtpd_check_dns_test"
 F2B_FILTER = "/etc/fail2ban/filter.d/postfix.conf"

@@ -26,8 +26,8 @@ static void restore(void)
         msg_fatal("cannot restore root privileges: %m");
 }
 
-static void deliver_rcpt(const struct virtual_params *p, const struct agent_request *rq,
-                         struct agent_reply *rp, size_t i, struct mail_message *m)
+static void deliver_rcpt(const struct virtual_params *p, const struct deliver_request *rq,
+                         struct deliver_reply *rp, size_t i, struct mail_message *m)
 {
     const char *rcpt = rq->rcpts[i].address, *orig = rq->rcpts[i].orig;
     struct virtual_target t;
@@ -36,14 +36,14 @@ static void deliver_rcpt(const struct virtual_params *p, const struct agent_requ
     int st;
     if (message_has_delivered(m, rcpt)) {
         str_setf(&reason, "mail forwarding loop for %s", rcpt);
-        st = AGENT_BOUNCED;
+        st = DELIVER_BOUNCED;
         snprintf(dsn, sizeof(dsn), "5.4.6");
     } else if ((st = virtual_resolve(p, rcpt, &t, dsn, sizeof(dsn), &reason)) == VIRTUAL_OK) {
         int maildir = t.path.data[t.path.len - 1] == '/';
         uid_t uid = geteuid() == 0 ? t.uid : geteuid();
         gid_t gid = geteuid() == 0 ? t.gid : getegid();
         if (become(uid, gid) < 0) {
-            st = AGENT_DEFERRED;
+            st = DELIVER_DEFERRED;
             snprintf(dsn, sizeof(dsn), "4.3.0");
             str_setf(&reason, "cannot switch to uid %ld: %s", (long)uid, strerror(errno));
             restore();
@@ -53,21 +53,21 @@ static void deliver_rcpt(const struct virtual_params *p, const struct agent_requ
                          : mbox_deliver(&p->mailbox, m, t.path.data, uid, gid, rcpt, orig,
                                         COPY_MBOX, dsn, sizeof(dsn), &reason);
             restore();
-            if (st == AGENT_SENT)
+            if (st == DELIVER_SENT)
                 str_set(&reason, maildir ? "delivered to maildir" : "delivered to mailbox");
         }
         virtual_target_release(&t);
     }
-    agent_report(rq, rp, i, st, dsn, "virtual", reason.data);
+    deliver_report(rq, rp, i, st, dsn, reason.data, "virtual");
     str_release(&reason);
 }
 
-void virtual_deliver(const struct agent_request *rq, struct agent_reply *rp, void *ctx)
+void virtual_deliver(const struct deliver_request *rq, struct deliver_reply *rp, void *ctx)
 {
     const struct virtual_params *p = ctx;
     struct queue_envelope env = {0};
     struct str why = STR_INIT;
-    int fd = agent_open_queue_file(rq, p->hash_names, p->depth, &env, &why);
+    int fd = deliver_open_queue_file(rq, p->hash_names, p->depth, &env, &why);
     struct mail_message m = {.fd = fd,
                              .env = &env,
                              .queue_id = rq->queue_id,
@@ -76,8 +76,8 @@ void virtual_deliver(const struct agent_request *rq, struct agent_reply *rp, voi
     if (fd < 0 || message_scan_delivered(&m, &why) < 0) {
         msg_warn("%s: cannot deliver: %s", rq->queue_id, why.data);
         for (size_t i = 0; i < rq->nrcpt; i++)
-            agent_report(rq, rp, i, AGENT_DEFERRED, "4.3.0", "virtual",
-                         "mail system error: cannot read queue file");
+            deliver_report(rq, rp, i, DELIVER_DEFERRED, "4.3.0",
+                           "mail system error: cannot read queue file", "virtual");
     } else {
         for (size_t i = 0; i < rq->nrcpt; i++)
             deliver_rcpt(p, rq, rp, i, &m);

@@ -50,7 +50,7 @@ static void virtual_pre_init(const char *service)
 static int virtual_serve(struct stream *client, const char *service)
 {
     (void)service;
-    return agent_serve(client, 300, virtual_deliver, &params);
+    return deliver_agent_serve(client, 300, virtual_deliver, &params);
 }
 
 int main(int argc, char **argv)

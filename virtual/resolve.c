@@ -23,7 +23,7 @@ static int config_error(const char *rcpt, const char *what, char *dsn, size_t ds
     msg_warn("recipient %s: %s", rcpt, what);
     snprintf(dsn, dsnlen, "4.3.5");
     str_set(reason, "mail system configuration error");
-    return AGENT_DEFERRED;
+    return DELIVER_DEFERRED;
 }
 
 /* A uid or gid from its map: a decimal number. */
@@ -39,7 +39,7 @@ static int numeric_id(struct maps *m, const char *delims, const char *rcpt, cons
         snprintf(dsn, dsnlen, "4.3.0");
         str_setf(reason, "%s lookup failure", name);
         msg_warn("%s lookup failure: %s", name, maps_error(m));
-        rc = AGENT_DEFERRED;
+        rc = DELIVER_DEFERRED;
     } else if (found == TABLE_NOTFOUND) {
         str_setf(&why, "%s: no mapping", name);
         rc = config_error(rcpt, why.data, dsn, dsnlen, reason);
@@ -81,11 +81,11 @@ int virtual_resolve(const struct virtual_params *p, const char *rcpt, struct vir
         msg_warn("virtual_mailbox_maps lookup failure: %s", maps_error(p->mailbox_maps));
         snprintf(dsn, dsnlen, "4.3.0");
         str_set(reason, "virtual_mailbox_maps lookup failure");
-        rc = AGENT_DEFERRED;
+        rc = DELIVER_DEFERRED;
     } else if (found == TABLE_NOTFOUND) {
         snprintf(dsn, dsnlen, "5.1.1");
         str_setf(reason, "unknown user: \"%s\"", rcpt);
-        rc = AGENT_BOUNCED;
+        rc = DELIVER_BOUNCED;
     } else if (!path_ok(str_cstr(&v))) {
         struct str why = STR_INIT;
         str_setf(&why, "bad mailbox path \"%s\" in virtual_mailbox_maps", str_cstr(&v));

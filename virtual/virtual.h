@@ -4,7 +4,7 @@
 #define KESTREL_VIRTUAL_VIRTUAL_H
 
 #include "base/str.h"
-#include "mail/agent_request.h"
+#include "mail/deliver_request.h"
 #include "mail/mailbox_maildir.h"
 #include "mail/maps.h"
 
@@ -30,16 +30,16 @@ struct virtual_target {
     gid_t gid;
 };
 
-/* Resolution outcome: VIRTUAL_OK, or a failure with status (AGENT_*), dsn and reason set. */
+/* Resolution outcome: VIRTUAL_OK, or a failure with status (DELIVER_*), dsn and reason set. */
 enum { VIRTUAL_OK = -1 };
 /* Looks the recipient up in the three maps and checks the values. Returns VIRTUAL_OK (t set)
- * or AGENT_BOUNCED / AGENT_DEFERRED with dsn and reason. */
+ * or DELIVER_BOUNCED / DELIVER_DEFERRED with dsn and reason. */
 int virtual_resolve(const struct virtual_params *p, const char *rcpt, struct virtual_target *t,
                     char *dsn, size_t dsnlen, struct str *reason);
 void virtual_target_release(struct virtual_target *t);
 
-/* The agent_serve() callback (ctx: struct virtual_params). */
-void virtual_deliver(const struct agent_request *rq, struct agent_reply *rp, void *ctx);
+/* The deliver_agent_serve() callback (ctx: struct virtual_params). */
+void virtual_deliver(const struct deliver_request *rq, struct deliver_reply *rp, void *ctx);
 /* Fills p from main.cf. */
 void virtual_params_load(struct virtual_params *p);
 

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 double deliver_log_now(void)
@@ -40,21 +41,35 @@ void deliver_log_delay(struct str *out, double s)
     str_append(out, buf);
 }
 
-void deliver_log_format(struct str *out, const struct deliver_log_info *in, double now)
+/* An address in the line: quoted (external form), or as is (internal form). */
+static void append_address(struct str *out, const char *address, int quote)
 {
+    if (quote)
+        address_quote(address, out);
+    else
+        str_append(out, address);
+}
+
+/* started 0: d is what remains of the total delay, addresses quoted (qmgr, error, discard);
+ * else d is the agent's own time, addresses as is (local, pipe, virtual). */
+static void format_line(struct str *out, const struct deliver_log_info *in, double started,
+                        double now)
+{
+    int quote = !(started > 0);
     str_clear(out);
     str_appendf(out, "%s: to=<", in->queue_id);
-    address_quote(in->recipient, out);
+    append_address(out, in->recipient, quote);
     str_append(out, ">");
-    if (in->orig && *in->orig && strcmp(in->orig, in->recipient) != 0) {
+    if (in->orig && *in->orig && strcasecmp(in->orig, in->recipient) != 0) {
         str_append(out, ", orig_to=<");
-        address_quote(in->orig, out);
+        append_address(out, in->orig, quote);
         str_append(out, ">");
     }
     str_appendf(out, ", relay=%s, delay=", in->relay ? in->relay : "none");
     double total = in->arrival > 0 ? now - in->arrival : 0;
     deliver_log_delay(out, total);
-    double d = total - in->queue_delay - in->active_time - in->conn_time;
+    double d = started > 0 ? now - started - in->conn_time
+                           : total - in->queue_delay - in->active_time - in->conn_time;
     const double parts[4] = {in->queue_delay, in->active_time, in->conn_time, d};
     str_append(out, ", delays=");
     for (int i = 0; i < 4; i++) {
@@ -67,10 +82,26 @@ void deliver_log_format(struct str *out, const struct deliver_log_info *in, doub
         str_appendf(out, " (%s)", in->reason);
 }
 
-void deliver_log(const struct deliver_log_info *info)
+void deliver_log_format(struct str *out, const struct deliver_log_info *info, double now)
+{
+    format_line(out, info, 0, now);
+}
+
+void deliver_log_agent_format(struct str *out, const struct deliver_log_info *info, double started,
+                              double now)
+{
+    format_line(out, info, started, now);
+}
+
+void deliver_log_agent(const struct deliver_log_info *info, double started)
 {
     struct str line = STR_INIT;
-    deliver_log_format(&line, info, deliver_log_now());
+    format_line(&line, info, started, deliver_log_now());
     msg_info("%s", str_cstr(&line));
     str_release(&line);
+}
+
+void deliver_log(const struct deliver_log_info *info)
+{
+    deliver_log_agent(info, 0);
 }

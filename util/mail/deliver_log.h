@@ -1,8 +1,10 @@
 /* deliver_log: the per-recipient delivery log line every delivery agent (and qmgr, for
  * recipients it defers itself) writes, in Postfix's shape:
  *   <ID>: to=<rcpt>, orig_to=<orig>, relay=R, delay=D, delays=a/b/c/d, dsn=X.Y.Z, status=S (text)
- * orig_to appears only when it differs from the recipient. delays: a = before the queue
- * manager, b = in the queue manager, c = connection set-up, d = transmission. */
+ * orig_to appears only when it differs from the recipient (case-insensitively). delays: a =
+ * before the queue manager, b = in the queue manager, c = connection set-up, d = transmission
+ * (what remains of the total delay; for a delivery agent, its own time since it took the
+ * request: deliver_log_agent()). */
 #ifndef KESTREL_MAIL_DELIVER_LOG_H
 #define KESTREL_MAIL_DELIVER_LOG_H
 
@@ -28,6 +30,13 @@ void deliver_log_delay(struct str *out, double seconds);
 void deliver_log_format(struct str *out, const struct deliver_log_info *info, double now);
 /* msg_info() of the formatted line at the current time. */
 void deliver_log(const struct deliver_log_info *info);
+/* The same for a delivery agent (local, pipe, virtual) that took the request at started
+ * (epoch seconds, > 0): d is now - started - c, and the addresses appear as they are, not
+ * quoted (what those agents have always logged; deliver_log() quotes, as Postfix's default
+ * info_log_address_format = external does). */
+void deliver_log_agent_format(struct str *out, const struct deliver_log_info *info, double started,
+                              double now);
+void deliver_log_agent(const struct deliver_log_info *info, double started);
 /* The current time as epoch seconds with microseconds. */
 double deliver_log_now(void);
 

@@ -5,13 +5,17 @@
 #include "base/attr_io.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "mail/deliver_log.h"
+#include "mail/queue_file.h"
 #include "mail/queue_id.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* The string fields of a request, by attribute name. */
 #define RQ_FIELD(name)                                                                             \
@@ -184,12 +188,15 @@ static int decode_rcpt(const struct attr_list *in, long i, struct deliver_reques
     str_setf(&name, "rcpt_%ld_offset", i);
     if (attr_get(in, name.data) && attr_get_long(in, name.data, 0, 1L << 40, &offset) < 0)
         rc = -1;
-    if (v[0] == NULL || *v[0] == 0)
+    if (v[0] == NULL) {
+        str_setf(err, "missing attribute rcpt_%ld_address", i);
         rc = -1;
-    if (rc < 0)
+    } else if (*v[0] == 0 || rc < 0) {
         str_setf(err, "bad or missing attributes of recipient %ld", i);
-    else
+        rc = -1;
+    } else {
         deliver_request_add_rcpt(rq, v[0], v[1], v[2], notify, offset);
+    }
     str_release(&name);
     return rc;
 }
@@ -198,6 +205,7 @@ int deliver_request_decode(const struct attr_list *in, struct deliver_request *r
 {
     long n;
     deliver_request_init(rq);
+    rq->started = deliver_log_now();
     const char *fixed[N_RQ_FIELDS + 4];
     for (size_t i = 0; i < N_RQ_FIELDS; i++)
         fixed[i] = rq_fields[i].name;
@@ -234,11 +242,31 @@ int deliver_request_decode(const struct attr_list *in, struct deliver_request *r
     return 0;
 }
 
+/* The longest queue file record an agent reads while validating the envelope. */
+#define RECORD_LIMIT (1L << 20)
+
+int deliver_open_queue_file(const struct deliver_request *rq, const char *hash_names, int depth,
+                            struct queue_envelope *env, struct str *err)
+{
+    struct str path = STR_INIT;
+    queue_path(&path, rq->queue_name, rq->queue_id, hash_names, depth);
+    int fd = open(path.data, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        str_setf(err, "open %s: %s", path.data, strerror(errno));
+    } else if (queue_file_read_envelope(fd, RECORD_LIMIT, env, err) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    str_release(&path);
+    return fd;
+}
+
 /* ---- replies ------------------------------------------------------------------------------ */
 
 const struct attr_limits deliver_attr_limits = {65536, 32 + 5 * DELIVER_MAX_RCPTS};
 
-static const char *const status_names[] = {"sent", "deferred", "bounced"};
+/* Indexed by enum deliver_status. */
+static const char *const status_names[] = {"sent", "bounced", "deferred"};
 
 const char *deliver_status_name(enum deliver_status s)
 {
@@ -279,6 +307,40 @@ void deliver_reply_set(struct deliver_reply *rp, size_t i, enum deliver_status s
     deliver_request_set(&r->dsn, dsn);
     deliver_request_set(&r->reason, reason);
     deliver_request_set(&r->relay, relay);
+}
+
+void deliver_reply_set_all(struct deliver_reply *rp, enum deliver_status status, const char *dsn,
+                           const char *reason, const char *relay)
+{
+    for (size_t i = 0; i < rp->n; i++)
+        deliver_reply_set(rp, i, status, dsn, reason, relay);
+}
+
+void deliver_log_rcpt(const struct deliver_request *rq, const char *rcpt, const char *orig,
+                      enum deliver_status status, const char *dsn, const char *reason,
+                      const char *relay)
+{
+    struct deliver_log_info info = {
+        .queue_id = rq->queue_id,
+        .recipient = rcpt,
+        .orig = orig,
+        .relay = relay,
+        .dsn = dsn,
+        .status = deliver_status_name(status),
+        .reason = reason,
+        .arrival = rq->arrival_time > 0 ? rq->arrival_time : rq->started,
+        .queue_delay = rq->queue_delay,
+        .active_time = rq->active_time,
+    };
+    deliver_log_agent(&info, rq->started);
+}
+
+void deliver_report(const struct deliver_request *rq, struct deliver_reply *rp, size_t i,
+                    enum deliver_status status, const char *dsn, const char *reason,
+                    const char *relay)
+{
+    deliver_reply_set(rp, i, status, dsn, reason, relay);
+    deliver_log_rcpt(rq, rq->rcpts[i].address, rq->rcpts[i].orig, status, dsn, reason, relay);
 }
 
 void deliver_reply_encode(const struct deliver_reply *rp, struct attr_list *out)

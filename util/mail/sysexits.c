@@ -2,7 +2,7 @@
  * code and text each one reports, and the leading enhanced status code of command output. */
 #include "mail/sysexits.h"
 
-#include "mail/agent_request.h"
+#include "mail/deliver_request.h"
 
 #include <stdio.h>
 #include <ctype.h>
@@ -29,12 +29,12 @@ int sysexits_map(int status, char *dsn, size_t dsnlen, const char **text)
         if (sysexits[i].status == status) {
             snprintf(dsn, dsnlen, "%s", sysexits[i].dsn);
             *text = sysexits[i].text;
-            return sysexits[i].dsn[0] == '4' ? AGENT_DEFERRED : AGENT_BOUNCED;
+            return sysexits[i].dsn[0] == '4' ? DELIVER_DEFERRED : DELIVER_BOUNCED;
         }
     }
     *text = NULL;
     snprintf(dsn, dsnlen, "%s", status == 0 ? "2.0.0" : "5.3.0");
-    return status == 0 ? AGENT_SENT : AGENT_BOUNCED;
+    return status == 0 ? DELIVER_SENT : DELIVER_BOUNCED;
 }
 
 int sysexits_leading_dsn(const char *t, char *dsn, size_t dsnlen)

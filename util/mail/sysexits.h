@@ -6,8 +6,8 @@
 
 #include <stddef.h>
 
-/* Returns AGENT_SENT, AGENT_BOUNCED or AGENT_DEFERRED (mail/agent_request.h) and sets dsn; *text
- * is the sysexits description ("user unknown") or NULL for a status outside the table. */
+/* Returns DELIVER_SENT, DELIVER_BOUNCED or DELIVER_DEFERRED (mail/deliver_request.h) and sets dsn;
+ * *text is the sysexits description ("user unknown") or NULL for a status outside the table. */
 int sysexits_map(int status, char *dsn, size_t dsnlen, const char **text);
 /* When text starts with an RFC 3463 enhanced status code ("5.1.1 ..." / "4.2.2 ...") followed by
  * white space or the end, copies it to dsn and returns 1; else 0. */
