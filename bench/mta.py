@@ -207,8 +207,10 @@ class MTA:
             return False
 
     def sink_count(self):
-        """Messages the sink has received since start (its -c counter, minus the probe)."""
-        text = self.sink_out.read_text(errors="replace").replace("\r", "\n")
+        """Messages the sink has received since it started (its -c counter)."""
+        with open(self.sink_out, "rb") as f:
+            f.seek(max(0, os.path.getsize(self.sink_out) - 256))
+            text = f.read().decode(errors="replace").replace("\r", "\n")
         last = [line for line in text.splitlines() if "mesg=" in line]
         if not last:
             return 0
@@ -267,9 +269,9 @@ class Kestrel(MTA):
                     "--clear-groups", "--"] + argv
         return argv
 
-    def sendmail_argv(self):
-        """A shell prefix that runs our sendmail the way a local user would."""
-        return self.as_user([str(self.bin / "sendmail")])
+    def submit_command(self):
+        """(prefix, sendmail argv): the submission loop runs as the instance user."""
+        return self.as_user([]), [str(self.bin / "sendmail")]
 
     def start(self):
         r = subprocess.run(self.as_user([str(self.bin / "master"), "-w"]), env=self.env(),
@@ -335,10 +337,10 @@ class Postfix(MTA):
         e["MAIL_CONFIG"] = str(self.etc)
         return e
 
-    def sendmail_argv(self):
+    def submit_command(self):
         # Run as root: a non-root sendmail would need this directory listed in the system
         # main.cf's alternate_config_directories, and we never touch /etc/postfix.
-        return ["/usr/sbin/sendmail", "-C", str(self.etc)]
+        return [], ["/usr/sbin/sendmail", "-C", str(self.etc)]
 
     def start(self):
         r = subprocess.run(["postfix", "-c", str(self.etc), "start"], capture_output=True,
