@@ -246,6 +246,9 @@ class Kestrel(MTA):
             "setgid_group": grp.getgrgid(self.pw.pw_gid).gr_name,
             "default_privs": self.user,
         })
+        if os.environ.get("SANITIZE") == "1":
+            main["import_environment"] = (
+                "MAIL_CONFIG MAIL_DEBUG MAIL_LOGTAG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS")
         self.write_main_cf(main)
         (self.etc / "master.cf").write_text(
             self.master_cf(lambda cmd: (self.bin / cmd).exists()))
