@@ -314,6 +314,8 @@ static void to_deferred(struct qmsg *m, double now)
 {
     long delay = qmgr_backoff(now - m->arrival, qmgr_cfg.min_backoff, qmgr_cfg.max_backoff);
     struct str path = STR_INIT;
+    if (fsync(m->fd) < 0) /* the done marks of this attempt must survive it */
+        msg_warn("%s: fsync: %s", m->id, strerror(errno));
     qmgr_move_file(m->id, "active", "deferred");
     queue_path(&path, "deferred", m->id, hash_names(), qmgr_cfg.layout.hash_queue_depth);
     struct timeval tv[2] = {{(time_t)now, 0}, {(time_t)now + delay, 0}};

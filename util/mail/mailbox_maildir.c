@@ -93,13 +93,19 @@ int maildir_deliver(const struct mailbox_opts *o, struct mail_message *m, const 
     str_setf(&tmp, "%stmp/%s", dir, name.data);
     str_setf(&new, "%snew/%s", dir, name.data);
     str_setf(&newdir, "%snew", dir);
-    if (make_dirs(dir, reason) < 0) {
-        /* deferred */
-    } else if (write_tmp(o, m, tmp.data, delivered, orig, &err, reason) < 0) {
+    /* The subdirectories are made only when they turn out to be missing (ENOENT), not on
+     * every delivery. */
+    int rc = write_tmp(o, m, tmp.data, delivered, orig, &err, reason);
+    if (rc < 0 && err == ENOENT && make_dirs(dir, reason) == 0) {
+        str_clear(reason);
+        rc = write_tmp(o, m, tmp.data, delivered, orig, &err, reason);
+    }
+    if (rc < 0) { /* reason: from write_tmp, or from make_dirs when it failed */
         unlink(tmp.data);
         snprintf(dsn, dsnlen, "%s", mailbox_error_dsn(err));
         status = dsn[0] == '5' ? MAILBOX_BOUNCED : MAILBOX_DEFERRED;
-    } else if (rename(tmp.data, new.data) < 0) {
+    } else if (rename(tmp.data, new.data) < 0 &&
+               (errno != ENOENT || make_dirs(dir, reason) < 0 || rename(tmp.data, new.data) < 0)) {
         str_setf(reason, "create maildir file %s: rename: %s", new.data, strerror(errno));
         unlink(tmp.data);
     } else if (fs_fsync_dir(newdir.data, NULL) < 0) {

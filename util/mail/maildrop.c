@@ -267,8 +267,8 @@ void maildrop_abort(struct maildrop_writer *w)
 int maildrop_finish(struct maildrop_writer *w, struct str *err)
 {
     flush_buf(w);
-    if (!w->failed && fsync(w->fd) < 0)
-        w->failed = errno;
+    /* As for queue files: the ready mode and the data become durable in one fsync; pickup
+     * validates every file, so an incomplete one is never passed on. */
     if (!w->failed && fchmod(w->fd, MAILDROP_MODE_READY) < 0)
         w->failed = errno;
     if (!w->failed && fsync(w->fd) < 0)

@@ -184,8 +184,10 @@ int queue_file_publish(struct queue_file_writer *w, struct str *err)
     if (!w->failed && pwrite(w->fd, data.data, data.len, w->size_offset) != (ssize_t)data.len)
         w->failed = errno ? errno : EIO;
     str_release(&data);
-    if (!w->failed && fsync(w->fd) < 0)
-        w->failed = errno;
+    /* One fsync makes the data and the ready mode durable together, before the caller
+     * answers anyone. A crash before it returns may leave a ready-looking file whose records
+     * are incomplete; readers validate every file (end record, sizes), so such a file is
+     * refused as corrupt — and its sender never got an acknowledgement. */
     if (!w->failed && fchmod(w->fd, QUEUE_MODE_READY) < 0)
         w->failed = errno;
     if (!w->failed && fsync(w->fd) < 0)

@@ -85,7 +85,9 @@ const char *queue_envelope_attr(const struct queue_envelope *env, const char *na
  * or REC_ERROR (reason in r->error). */
 void queue_content_open(struct rec_reader *r, int fd, const struct queue_envelope *env);
 int queue_content_get(struct rec_reader *r, struct str *data, size_t limit);
-/* Marks the recipient done in place (one-byte write + fsync). */
+/* Marks the recipient done in place (a one-byte write, not synced: a mark lost in a crash
+ * only repeats a delivery — at least once, never lost). Whoever keeps the file for a later
+ * attempt fsyncs it first, so finished recipients stay finished. */
 int queue_file_mark_done(int fd, const struct queue_rcpt *rcpt);
 
 #endif

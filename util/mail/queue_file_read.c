@@ -227,9 +227,7 @@ const char *queue_envelope_attr(const struct queue_envelope *env, const char *na
 int queue_file_mark_done(int fd, const struct queue_rcpt *rcpt)
 {
     char done = REC_DONE;
-    if (pwrite(fd, &done, 1, rcpt->offset) != 1)
-        return -1;
-    return fsync(fd);
+    return pwrite(fd, &done, 1, rcpt->offset) == 1 ? 0 : -1;
 }
 
 void queue_content_open(struct rec_reader *r, int fd, const struct queue_envelope *env)
