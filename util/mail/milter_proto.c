@@ -242,6 +242,16 @@ static int p_text(const char *d, size_t len, struct milter_reply *r, struct str 
     return 0;
 }
 
+static int p_addr(const char *d, size_t len, struct milter_reply *r, struct str *err)
+{
+    if (p_text(d, len, r, err) < 0)
+        return -1;
+    if (r->text.len > 0)
+        return 0;
+    str_set(err, "empty address in reply");
+    return -1;
+}
+
 static int p_replycode(const char *d, size_t len, struct milter_reply *r, struct str *err)
 {
     if (p_text(d, len, r, err) < 0)
@@ -331,8 +341,8 @@ static const struct {
     {SMFIR_CONN_FAIL, p_empty},
     {SMFIR_REPLYCODE, p_replycode},
     {SMFIR_QUARANTINE, p_text},
-    {SMFIR_ADDRCPT, p_text},
-    {SMFIR_DELRCPT, p_text},
+    {SMFIR_ADDRCPT, p_addr},
+    {SMFIR_DELRCPT, p_addr},
     {SMFIR_ADDRCPT_PAR, p_addr_args},
     {SMFIR_CHGFROM, p_addr_args},
     {SMFIR_ADDHEADER, p_header},
