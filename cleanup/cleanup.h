@@ -9,6 +9,7 @@
 #include "mail/maps.h"
 #include "mail/queue_file.h"
 
+#include <stdio.h>
 #include <time.h>
 
 /* Address classes (canonical_classes, masquerade_classes). */
@@ -36,6 +37,8 @@ struct cleanup_config {
     long delay_warning_time; /* seconds; 0: no W record */
     struct maps *canonical, *send_canon, *rcpt_canon, *virtual_alias;
     struct maps *header_checks, *mime_header_checks, *body_checks;
+    struct maps *milter_header_checks;
+    const char *non_smtpd_milters;
     int canon_classes, send_canon_classes, rcpt_canon_classes, masq_classes;
     struct argv *masq_domains, *masq_exceptions, *local_domains;
     struct queue_naming layout;
@@ -92,6 +95,16 @@ struct cleanup_state {
     long body_checked;
     struct str line; /* the logical line being assembled from P/L records */
     struct queue_file_writer *w;
+    /* non_smtpd_milters (cleanup_milter.c): the envelope and headers wait in memory and the
+     * body in an unnamed spool file until the filters have seen the message */
+    struct milters *milters;
+    struct argv *mhdrs; /* the headers to write, in order */
+    FILE *spool;        /* body lines: 4-byte length + bytes */
+    long spool_bytes;
+    int spooling, spool_skip_sep, spool_had_sep;
+    struct str mbody; /* a filter's replacement body (CRLF lines) */
+    int mbody_set;
+    size_t mbody_pos;
 };
 
 #define SEEN_FROM (1 << 0)
@@ -146,6 +159,19 @@ enum check_result { CHECK_KEEP, CHECK_DROP, CHECK_REPLACED };
  * prepend (prepend text is appended to the argv). */
 enum check_result cleanup_check(struct cleanup_state *st, struct maps *m, const char *class,
                                 struct str *text, struct argv *prepend);
+
+/* cleanup_milter.c: non_smtpd_milters (docs/milter.md). */
+/* Opens the filters for a message with CLEANUP_FLAG_MILTER (status set on a bad list). */
+void cleanup_milter_open(struct cleanup_state *st);
+/* The header section is complete: keeps the headers (out, received) for the filters and
+ * starts spooling the body. Returns 1 when milters are active (nothing written yet). */
+int cleanup_milter_hold_headers(struct cleanup_state *st, struct argv *out, struct str *received);
+/* A body line while spooling. */
+void cleanup_milter_spool_line(struct cleanup_state *st, const char *line, size_t len);
+/* All content is in: runs the filters, applies their verdict and edits, and writes the
+ * envelope, headers and body to the queue file. */
+void cleanup_milter_finish(struct cleanup_state *st);
+void cleanup_milter_release(struct cleanup_state *st);
 
 /* cleanup_out.c */
 void cleanup_out_line(struct cleanup_state *st, const char *line, size_t len);

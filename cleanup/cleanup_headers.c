@@ -277,6 +277,11 @@ void cleanup_headers_done(struct cleanup_state *st)
     st->in_headers = 0;
     msg_info("%s: %smessage-id=%s", st->queue_id, st->message_id_resent ? "resent-" : "",
              st->message_id.len ? st->message_id.data : "<>");
+    if (st->status == 0 && cleanup_milter_hold_headers(st, out, &received)) {
+        argv_free(out);
+        str_release(&received);
+        return;
+    }
     if (st->status == 0)
         cleanup_envelope_write(st);
     if (st->status == 0) {

@@ -10,6 +10,10 @@ void cleanup_out_line(struct cleanup_state *st, const char *line, size_t len)
 {
     if (st->status || st->discard)
         return;
+    if (st->spooling) {
+        cleanup_milter_spool_line(st, line, len);
+        return;
+    }
     size_t piece = cleanup_cfg.line_length_limit > 0 ? (size_t)cleanup_cfg.line_length_limit : len;
     while (len > piece && piece > 0) {
         queue_file_put(st->w, REC_PART, line, piece);

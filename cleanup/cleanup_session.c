@@ -218,6 +218,13 @@ static int finish(struct session *ss)
         queue_file_abort(&ss->w);
         return 0;
     }
+    if (st->milters) {
+        cleanup_milter_finish(st);
+        if (st->status || st->discard) {
+            queue_file_abort(&ss->w);
+            return 0;
+        }
+    }
     queue_file_put(&ss->w, REC_XTRA, "", 0);
     for (size_t i = 0; i < st->final_names->n; i++) {
         struct str a = STR_INIT;
@@ -298,6 +305,7 @@ void cleanup_session(struct stream *client)
     ss.queue_id = xstrdup(ss.w.id.data);
     ss.st.queue_id = ss.queue_id;
     ss.st.w = &ss.w;
+    cleanup_milter_open(&ss.st);
     if (rc == 0)
         serve_message(&ss);
     else

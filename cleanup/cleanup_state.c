@@ -53,6 +53,7 @@ void cleanup_state_release(struct cleanup_state *st)
     for (size_t i = 0; i < st->nhdr; i++)
         str_release(&st->hdrs[i].text);
     free(st->hdrs);
+    cleanup_milter_release(st);
     memset(st, 0, sizeof(*st));
 }
 
@@ -158,6 +159,8 @@ void cleanup_config_load(void)
     c->header_checks = open_maps("header_checks", 0);
     c->mime_header_checks = open_maps("mime_header_checks", 0);
     c->body_checks = open_maps("body_checks", 0);
+    c->milter_header_checks = open_maps("milter_header_checks", 0);
+    c->non_smtpd_milters = config_get("non_smtpd_milters");
     c->canon_classes = parse_classes("canonical_classes");
     c->send_canon_classes = parse_classes("sender_canonical_classes");
     c->rcpt_canon_classes = parse_classes("recipient_canonical_classes");
