@@ -64,7 +64,7 @@ TEST_BIN  := $(TEST_SRC:%.c=$(B)/tests/%)
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
 
-.PHONY: all check unit-test e2e-test run install clean deps format
+.PHONY: all check unit-test e2e-test run install clean deps format bench
 
 all: $(LAYER_LIBS) $(PROGRAMS:%=$(B)/bin/%) $(HELPER_BIN)
 
@@ -149,6 +149,10 @@ e2e-test: all
 run: deps
 	$(MAKE) -j$(JOBS) all
 	@scripts/run-sandbox.sh $(CURDIR)/$(B) $(CURDIR)/run
+
+# ---- benchmark against Debian's Postfix (never part of check; a smoke run is) --------------
+bench: all
+	KESTREL_BUILD=$(CURDIR)/$(B) bench/run $(BENCH_ARGS)
 
 # ---- installation ----------------------------------------------------------------------------
 install: all
