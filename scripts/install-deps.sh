@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the build and the tests need, by name, only when one is missing.
-# Called by `make run` and `make check`; safe to run again. Needs root (or sudo) only when
+# Called by `make run`, `make check` and bench/run; safe to run again. Needs root (or sudo) only when
 # something is actually missing.
 set -euo pipefail
 
@@ -10,8 +10,10 @@ test_pkgs=(python3 python3-pytest python3-aiosmtpd swaks sasl2-bin libsasl2-modu
            procps psmisc pflogsumm fail2ban postfix postfix-policyd-spf-python
            gnuplot-nox)
 
+# With arguments, only those packages (bench/ uses this); without, everything above.
+if [ $# -gt 0 ]; then wanted=("$@"); else wanted=("${build_pkgs[@]}" "${test_pkgs[@]}"); fi
 missing=()
-for p in "${build_pkgs[@]}" "${test_pkgs[@]}"; do
+for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
