@@ -42,8 +42,12 @@ static int clean_text(const struct str *d)
     return 1;
 }
 
-static int add_attr_to(struct argv *names, struct argv *values, const struct str *d,
-                       struct str *err)
+/* After the content a client may name a content filter (smtpd's FILTER action, pickup's
+ * return of refused mail through the error transport); qmgr honours it. */
+static const char *const final_attrs[] = {"filter", NULL};
+
+static int add_attr_to(struct argv *names, struct argv *values, const char *const *allowed,
+                       const struct str *d, struct str *err)
 {
     const char *eq = memchr(d->data, '=', d->len);
     if (eq == NULL) {
@@ -51,10 +55,10 @@ static int add_attr_to(struct argv *names, struct argv *values, const struct str
         return -1;
     }
     size_t n = (size_t)(eq - d->data), i;
-    for (i = 0; client_attrs[i]; i++)
-        if (strlen(client_attrs[i]) == n && memcmp(client_attrs[i], d->data, n) == 0)
+    for (i = 0; allowed[i]; i++)
+        if (strlen(allowed[i]) == n && memcmp(allowed[i], d->data, n) == 0)
             break;
-    if (client_attrs[i] == NULL || names->n >= CLEANUP_MAX_ATTRS) {
+    if (allowed[i] == NULL || names->n >= CLEANUP_MAX_ATTRS) {
         str_setf(err, "unexpected attribute %.*s", (int)(n > 64 ? 64 : n), d->data);
         return -1;
     }
@@ -65,7 +69,7 @@ static int add_attr_to(struct argv *names, struct argv *values, const struct str
 
 static int add_attr(struct cleanup_state *st, const struct str *d, struct str *err)
 {
-    return add_attr_to(st->attr_names, st->attr_values, d, err);
+    return add_attr_to(st->attr_names, st->attr_values, client_attrs, d, err);
 }
 
 int cleanup_final_attr(struct cleanup_state *st, const struct str *d, struct str *err)
@@ -74,7 +78,7 @@ int cleanup_final_attr(struct cleanup_state *st, const struct str *d, struct str
         str_set(err, "bad A record content");
         return -1;
     }
-    return add_attr_to(st->final_names, st->final_values, d, err);
+    return add_attr_to(st->final_names, st->final_values, final_attrs, d, err);
 }
 
 static int add_rcpt(struct cleanup_state *st, const struct str *d, struct str *err)

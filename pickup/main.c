@@ -34,6 +34,63 @@ static size_t content_limit(void)
     return n > 0 ? (size_t)n : 2048;
 }
 
+/* Replaying a refused message for its return to the sender: the body is left out when the
+ * message was too big, and the error transport is named as its only destination. */
+struct bounce_replay {
+    struct cleanup_client *c;
+    int headers_only, in_body;
+    const char *reason;
+};
+
+static void put_bounce(void *ctx, int type, const void *data, size_t len)
+{
+    struct bounce_replay *b = ctx;
+    if ((type == REC_LINE || type == REC_PART) && b->in_body && b->headers_only)
+        return;
+    if (type == REC_LINE && len == 0)
+        b->in_body = 1; /* the empty line that ends the headers is kept */
+    cleanup_put(b->c, type, data, len);
+    if (type == REC_XTRA) {
+        struct str filter = STR_INIT;
+        str_setf(&filter, "filter=error:%s", b->reason);
+        cleanup_put(b->c, REC_ATTR, filter.data, filter.len);
+        str_release(&filter);
+    }
+}
+
+/* Local mail that cleanup refused for good (content, size, hop count, ...) cannot be handed
+ * back to its sender as an SMTP reply: it is queued again, without content inspection, for
+ * the error transport, so the sender gets a delivery status notification with the reason
+ * (Postfix's "bounce, don't refuse" rule for local submissions). */
+static enum pickup_result return_to_sender(int fd, const struct stat *st,
+                                           const struct pickup_info *info, int status,
+                                           struct str *why)
+{
+    struct str id = STR_INIT, why2 = STR_INIT;
+    int flags = CLEANUP_FLAG_MAP_OK | (info->submit_flags & CLEANUP_FLAG_EXTRACT);
+    struct bounce_replay b = {NULL, (status & CLEANUP_STAT_SIZE) != 0, 0, why->data};
+    enum pickup_result result = PICKUP_KEEP;
+    if (lseek(fd, 0, SEEK_SET) == 0 &&
+        (b.c = cleanup_open("public/cleanup", flags, (int)config_get_time("ipc_timeout"), &id,
+                            &why2)) != NULL) {
+        if (pickup_replay(fd, st->st_uid, MAILDROP_ENVELOPE_LIMIT > content_limit()
+                                              ? MAILDROP_ENVELOPE_LIMIT
+                                              : content_limit(),
+                          put_bounce, &b, &why2) < 0)
+            cleanup_abort(b.c);
+        else if (cleanup_finish(b.c, &why2) == 0)
+            result = PICKUP_DONE;
+    }
+    if (result == PICKUP_DONE)
+        msg_info("%s: uid=%ld from=<%s>: returned to sender: %s", str_cstr(&id),
+                 (long)st->st_uid, str_cstr(&info->sender), why->data);
+    else
+        str_appendf(why, " (and returning it failed: %s)", str_cstr(&why2));
+    str_release(&id);
+    str_release(&why2);
+    return result;
+}
+
 /* Submits one validated file; PICKUP_DONE when cleanup queued it. */
 static enum pickup_result submit(int fd, const struct stat *st, const struct pickup_info *info,
                                  struct str *why)
@@ -56,6 +113,8 @@ static enum pickup_result submit(int fd, const struct stat *st, const struct pic
     msg_info("%s: uid=%ld from=<%s>", str_cstr(&id), (long)st->st_uid, str_cstr(&info->sender));
     int status = cleanup_finish(c, why);
     str_release(&id);
+    if (status != 0 && why->data && why->data[0] == '5')
+        return return_to_sender(fd, st, info, status, why);
     return status == 0 ? PICKUP_DONE : PICKUP_KEEP;
 }
 

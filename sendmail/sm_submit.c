@@ -178,7 +178,9 @@ int sm_submit_end(struct sm_submit *s)
     msg_warn("%s(%ld): unable to submit the message: postdrop %s %d", sm_login_name(),
              (long)getuid(), WIFEXITED(status) ? "exit status" : "killed by signal",
              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-    return EX_TEMPFAIL;
+    /* A message postdrop refuses for what it is (too large, malformed) is a data error for the
+     * caller, not something to retry. */
+    return WIFEXITED(status) && WEXITSTATUS(status) == EX_DATAERR ? EX_DATAERR : EX_TEMPFAIL;
 }
 
 void sm_submit_free(struct sm_submit *s)

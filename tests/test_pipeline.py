@@ -311,3 +311,23 @@ def test_delay_warning(inst):
     assert "Action: delayed" in fields and "Status: 4." in fields
     assert "sender delay notification" in inst.log()
     assert queue_ids(inst, "deferred")  # the message itself is still queued
+
+
+def test_refused_local_mail_is_returned_to_sender(inst):
+    """Local submissions that cleanup refuses for good (here: header_checks REJECT) cannot get
+    an SMTP reply; they come back to the sender as a delivery status notification, and nothing
+    is left in maildrop. A message over message_size_limit is refused by sendmail itself."""
+    (inst.etc / "header_checks").write_text("/^Subject: forbidden/ REJECT no such subjects\n")
+    inst.main["header_checks"] = f"regexp:{inst.etc}/header_checks"
+    inst.main["message_size_limit"] = "2000"
+    inst.write_main_cf()
+    inst.start_master()
+    sendmail(inst, "-f", f"{inst.user}@mail.example.test", "someone@localhost",
+             text="Subject: forbidden fruit\n\nx\n")
+    r = inst.run("sendmail", "someone@localhost", input="Subject: huge\n\n" + "y" * 3000 + "\n")
+    assert r.returncode == 65 and "message too large" in r.stderr
+    wait_delivered(inst, 1)
+    box = mbox(inst)
+    assert "5.7.1" in box and "no such subjects" in box and "Subject: forbidden fruit" in box
+    assert not queue_ids(inst, "maildrop")
+    assert inst.log().count("returned to sender") == 1

@@ -188,6 +188,8 @@ int queue_file_read_envelope(int fd, size_t limit, struct queue_envelope *env, s
             why = "record type not allowed here";
         else if (st.seg == SEG_ENVELOPE && type != REC_CONTENT)
             why = envelope_record(env, &st, type, &data, at);
+        else if (st.seg == SEG_FINAL && type == REC_ATTR) /* e.g. filter=, redirect= */
+            why = add_attr(env, &data) < 0 ? "malformed attribute record" : NULL;
         else
             why = segment_record(env, &st, type, &data, at);
     }

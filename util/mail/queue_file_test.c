@@ -55,6 +55,7 @@ static void write_message(struct queue_file_writer *w)
     queue_file_puts(w, REC_LINE, "");
     queue_file_puts(w, REC_LINE, "body");
     queue_file_puts(w, REC_XTRA, "");
+    queue_file_puts(w, REC_ATTR, "filter=smtp:[127.0.0.1]:10024");
 }
 
 static void test_create_publish_read(void **state)
@@ -87,6 +88,7 @@ static void test_create_publish_read(void **state)
     assert_null(env.rcpts[1].orig);
     assert_int_equal(env.content_bytes, 12 + 1 + 5);
     assert_string_equal(queue_envelope_attr(&env, "client_address"), "192.0.2.1");
+    assert_string_equal(queue_envelope_attr(&env, "filter"), "smtp:[127.0.0.1]:10024");
     struct rec_reader cr;
     struct str line = STR_INIT;
     queue_content_open(&cr, fd, &env);
