@@ -123,9 +123,6 @@ static void put_envelope(struct smtpd_state *st)
     }
     for (size_t i = 0; a->bcc && i < a->bcc->n; i++)
         put_rcpt(st, a->bcc->v[i], NULL, NULL);
-    if (a->filter)
-        msg_warn("%s: FILTER %s: not supported by the cleanup protocol; ignored", st->queue_id.data,
-                 a->filter);
 }
 
 static void emit_to_cleanup(void *ctx, int type, const char *data, size_t len)
@@ -222,6 +219,13 @@ int smtpd_txn_finish(struct smtpd_state *st)
         cleanup_abort(st->cl);
     } else {
         cleanup_put(st->cl, REC_XTRA, "", 0);
+        const char *filter = st->ctx.actions.filter;
+        if (filter) { /* an access map's or policy's FILTER: qmgr sends the message there */
+            struct str f = STR_INIT;
+            str_setf(&f, "filter=%s", filter);
+            cleanup_put(st->cl, REC_ATTR, f.data, f.len);
+            str_release(&f);
+        }
         int status = cleanup_finish(st->cl, &why);
         if (status == 0) {
             smtpd_reply(st, "250 2.0.0 Ok: queued as %s", st->queue_id.data);

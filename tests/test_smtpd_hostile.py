@@ -9,6 +9,7 @@ import subprocess
 
 import pytest
 
+from conftest import REPO
 from instance import Instance
 from test_smtpd_protocol import Raw, SMTPD_MASTER_CF, incoming, no_queue_files
 
@@ -170,3 +171,27 @@ def test_fail2ban_finds_rejected_client(inst):
     m = re.search(r"Lines: \d+ lines, \d+ ignored, (\d+) matched", r.stdout)
     assert m and int(m.group(1)) >= 1, r.stdout
     assert "127.0.0.2" in r.stdout
+
+
+def test_access_map_filter_reaches_the_queue_file(tmp_path):
+    """FILTER transport:nexthop from an access map is carried into the queue file, where the
+    queue manager honours it (here: the error transport bounces the recipient)."""
+    from instance import Instance, wait_for
+    inst = Instance("filter", main_cf={
+        "smtpd_recipient_restrictions":
+            "check_recipient_access inline:{ { trap@localhost = FILTER error:5.7.1 trapped } }, "
+            "permit_mynetworks, reject",
+        "mydestination": "localhost, $myhostname", "local_recipient_maps": ""})
+    try:
+        text = (REPO / "conf" / "master.cf").read_text().replace(
+            "smtp      inet", f"127.0.0.1:{inst.smtp_port} inet", 1)
+        inst.write_master_cf(text)
+        inst.start_master()
+        import smtplib
+        with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=10) as s:
+            s.sendmail(f"{inst.user}@localhost", ["trap@localhost"], "Subject: f\r\n\r\nx\r\n")
+        inst.wait_log("status=bounced (trapped)")
+        assert re.search(r"to=<trap@localhost>, relay=none, .*dsn=5\.7\.1, "
+                         r"status=bounced \(trapped\)", inst.log())
+    finally:
+        inst.cleanup()
