@@ -57,33 +57,7 @@ void pipe_unescape(const char *s, struct str *out)
     }
 }
 
-/* user=name or user=name:group. */
-static int parse_user(const char *v, int am_root, struct pipe_attr *a, struct str *err)
-{
-    char *name = xstrdup(v), *group = strchr(name, ':');
-    int rc = -1;
-    if (group)
-        *group++ = 0;
-    struct passwd *pw = getpwnam(name);
-    struct group *gr = group ? getgrnam(group) : NULL;
-    if (pw == NULL)
-        str_setf(err, "user= command-line attribute specifies unknown user: %s", name);
-    else if (group && gr == NULL)
-        str_setf(err, "user= command-line attribute specifies unknown group: %s", group);
-    else if (pw->pw_uid == 0 || (gr && gr->gr_gid == 0))
-        str_setf(err, "user= command-line attribute specifies privileged user or group: %s", v);
-    else {
-        a->have_user = 1;
-        a->uid = pw->pw_uid;
-        a->gid = gr ? gr->gr_gid : pw->pw_gid;
-        rc = 0;
-    }
-    (void)am_root;
-    free(name);
-    return rc;
-}
-
-static int parse_one(const char *arg, int am_root, struct pipe_attr *a, struct str *err)
+static int parse_one(const char *arg, struct pipe_attr *a, struct str *err)
 {
     const char *eq = strchr(arg, '=');
     size_t n = eq ? (size_t)(eq - arg) : 0;
@@ -95,7 +69,7 @@ static int parse_one(const char *arg, int am_root, struct pipe_attr *a, struct s
     } else if (n == 4 && strncmp(arg, "user", 4) == 0) {
         free(a->user);
         a->user = xstrdup(v);
-        rc = parse_user(v, am_root, a, err);
+        rc = command_user_parse(v, &a->run_as, err);
     } else if (n == 4 && strncmp(arg, "size", 4) == 0) {
         char *end;
         errno = 0;
@@ -131,20 +105,9 @@ int pipe_args_parse(int argc, char *const *argv, int am_root, struct pipe_attr *
     a->argv = argv_new();
     int i = 0;
     for (; i < argc && strncmp(argv[i], "argv=", 5) != 0; i++)
-        if (parse_one(argv[i], am_root, a, err) < 0)
+        if (parse_one(argv[i], a, err) < 0)
             return -1;
-    if (i == argc || argv[i][5] == 0) {
-        str_set(err, "missing argv= command-line attribute");
-        return -1;
-    }
-    argv_add(a->argv, argv[i] + 5);
-    for (i++; i < argc; i++)
-        argv_add(a->argv, argv[i]);
-    if (am_root && !a->have_user) {
-        str_set(err, "missing user= command-line attribute");
-        return -1;
-    }
-    return 0;
+    return command_argv_take(argc, argv, i, am_root, &a->run_as, a->argv, err);
 }
 
 void pipe_attr_release(struct pipe_attr *a)

@@ -142,9 +142,9 @@ static void run_command(const struct pipe_config *c, const struct deliver_reques
     spec.argv = args->v;
     spec.envp = env->v;
     spec.cwd = c->attr.directory;
-    spec.set_ids = c->attr.have_user && geteuid() == 0;
-    spec.uid = c->attr.uid;
-    spec.gid = c->attr.gid;
+    spec.set_ids = c->attr.run_as.set && geteuid() == 0;
+    spec.uid = c->attr.run_as.uid;
+    spec.gid = c->attr.run_as.gid;
     spec.stdin_data = input->data ? input->data : "";
     spec.stdin_len = input->len;
     spec.output_limit = 4096;

@@ -4,6 +4,7 @@
 #define KESTREL_PIPE_PIPE_H
 
 #include "base/argv.h"
+#include "mail/command_attrs.h"
 #include "base/str.h"
 #include "mail/deliver_request.h"
 #include "mail/message_copy.h"
@@ -29,10 +30,8 @@ enum {
 
 struct pipe_attr {
     int flags;
-    int have_user;
-    uid_t uid;
-    gid_t gid;
-    char *user;        /* user= as given ("" when none) */
+    struct command_user run_as; /* user= resolved */
+    char *user;                 /* user= as given ("" when none) */
     struct argv *argv; /* argv= and what follows (unexpanded) */
     long size_limit;   /* size= (0: none) */
     char *eol;         /* eol= with escapes decoded ("\n" by default) */

@@ -22,30 +22,6 @@
 
 #define STDERR_LIMIT 65536
 
-static int parse_user(const char *v, struct spawn_attr *a, struct str *err)
-{
-    char *name = xstrdup(v), *group = strchr(name, ':');
-    int rc = -1;
-    if (group)
-        *group++ = 0;
-    struct passwd *pw = getpwnam(name);
-    struct group *gr = group ? getgrnam(group) : NULL;
-    if (pw == NULL)
-        str_setf(err, "unknown user name: %s", name);
-    else if (group && gr == NULL)
-        str_setf(err, "unknown group name: %s", group);
-    else if (pw->pw_uid == 0 || (gr && gr->gr_gid == 0))
-        str_setf(err, "user= command-line attribute specifies privileged user or group: %s", v);
-    else {
-        a->have_user = 1;
-        a->uid = pw->pw_uid;
-        a->gid = gr ? gr->gr_gid : pw->pw_gid;
-        rc = 0;
-    }
-    free(name);
-    return rc;
-}
-
 int spawn_args_parse(int argc, char *const *argv, int am_root, struct spawn_attr *a,
                      struct str *err)
 {
@@ -54,25 +30,14 @@ int spawn_args_parse(int argc, char *const *argv, int am_root, struct spawn_attr
     int i = 0;
     for (; i < argc && strncmp(argv[i], "argv=", 5) != 0; i++) {
         if (strncmp(argv[i], "user=", 5) == 0) {
-            if (parse_user(argv[i] + 5, a, err) < 0)
+            if (command_user_parse(argv[i] + 5, &a->user, err) < 0)
                 return -1;
         } else {
             str_setf(err, "unknown attribute name: %s", argv[i]);
             return -1;
         }
     }
-    if (i == argc || argv[i][5] == 0) {
-        str_set(err, "missing argv= command-line attribute");
-        return -1;
-    }
-    argv_add(a->argv, argv[i] + 5);
-    for (i++; i < argc; i++)
-        argv_add(a->argv, argv[i]);
-    if (am_root && !a->have_user) {
-        str_set(err, "missing user= command-line attribute");
-        return -1;
-    }
-    return 0;
+    return command_argv_take(argc, argv, i, am_root, &a->user, a->argv, err);
 }
 
 void spawn_attr_release(struct spawn_attr *a)
@@ -92,9 +57,9 @@ static _Noreturn void child(const struct spawn_attr *a, int in_fd, int out_fd, i
     if (dup2(in_fd, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(err_fd, 2) < 0)
         _exit(127);
     closefrom(3);
-    if (a->have_user && geteuid() == 0 &&
-        (setgroups(1, &a->gid) < 0 || setgid(a->gid) < 0 || setuid(a->uid) < 0)) {
-        dprintf(2, "cannot switch to uid %ld: %s\n", (long)a->uid, strerror(errno));
+    if (a->user.set && geteuid() == 0 &&
+        (setgroups(1, &a->user.gid) < 0 || setgid(a->user.gid) < 0 || setuid(a->user.uid) < 0)) {
+        dprintf(2, "cannot switch to uid %ld: %s\n", (long)a->user.uid, strerror(errno));
         _exit(75);
     }
     execvp(a->argv->v[0], a->argv->v);

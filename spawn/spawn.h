@@ -4,14 +4,13 @@
 #define KESTREL_SPAWN_SPAWN_H
 
 #include "base/argv.h"
+#include "mail/command_attrs.h"
 #include "base/str.h"
 
 #include <sys/types.h>
 
 struct spawn_attr {
-    int have_user;
-    uid_t uid;
-    gid_t gid;
+    struct command_user user; /* user= */
     struct argv *argv; /* argv= and what follows */
 };
 
