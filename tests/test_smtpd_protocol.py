@@ -403,7 +403,7 @@ def test_client_vanishing_mid_data_leaves_nothing(inst):
     time.sleep(0.2)
     c.close()
     inst.wait_log("lost connection after DATA from ")
-    time.sleep(0.3)
+    inst.wait_log("commands=3/4")  # the disconnect line follows
     assert no_queue_files(inst)
     assert re.search(r"disconnect from \S+\[127\.0\.0\.1\] ehlo=1 mail=1 rcpt=1 data=0/1 "
                      r"commands=3/4$", inst.log(), re.M)

@@ -188,6 +188,7 @@ def test_refusals_and_abort(pki, dovecot):
         assert c.cmd("AUTH PLAIN AGFsaWNlAHNlY3JldA==") == "503 5.5.1 Error: already authenticated"
         c.cmd("QUIT")
         inst.wait_log("SASL LOGIN authentication failed: UGFzc3dvcmQ6")
+        inst.wait_log("auth=1/8")  # the disconnect line comes after the QUIT reply
         assert re.search(r"warning: \S+\[127\.0\.0\.1\]: SASL LOGIN authentication aborted",
                          inst.log())
         assert re.search(r"auth=1/8 .*commands=\d+/\d+$",
