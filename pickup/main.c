@@ -23,39 +23,30 @@
 
 enum pickup_result { PICKUP_DONE, PICKUP_KEEP, PICKUP_REMOVE, PICKUP_STOP };
 
-static void put_cleanup(void *ctx, int type, const void *data, size_t len)
-{
-    cleanup_put(ctx, type, data, len);
-}
-
 static size_t content_limit(void)
 {
     long n = config_get_int("line_length_limit");
     return n > 0 ? (size_t)n : 2048;
 }
 
-/* Replaying a refused message for its return to the sender: the body is left out when the
- * message was too big, and the error transport is named as its only destination. */
-struct bounce_replay {
+/* Where replayed records go: cleanup, with an optional content filter named after the
+ * content, and optionally without the body (a refused message too big to return whole). */
+struct replay_out {
     struct cleanup_client *c;
+    const char *filter;
     int headers_only, in_body;
-    const char *reason;
 };
 
-static void put_bounce(void *ctx, int type, const void *data, size_t len)
+static void put_record(void *ctx, int type, const void *data, size_t len)
 {
-    struct bounce_replay *b = ctx;
-    if ((type == REC_LINE || type == REC_PART) && b->in_body && b->headers_only)
+    struct replay_out *o = ctx;
+    if ((type == REC_LINE || type == REC_PART) && o->in_body && o->headers_only)
         return;
     if (type == REC_LINE && len == 0)
-        b->in_body = 1; /* the empty line that ends the headers is kept */
-    cleanup_put(b->c, type, data, len);
-    if (type == REC_XTRA) {
-        struct str filter = STR_INIT;
-        str_setf(&filter, "filter=error:%s", b->reason);
-        cleanup_put(b->c, REC_ATTR, filter.data, filter.len);
-        str_release(&filter);
-    }
+        o->in_body = 1; /* the empty line that ends the headers is kept */
+    cleanup_put(o->c, type, data, len);
+    if (type == REC_XTRA)
+        cleanup_put_filter(o->c, o->filter);
 }
 
 /* Local mail that cleanup refused for good (content, size, hop count, ...) cannot be handed
@@ -66,9 +57,10 @@ static enum pickup_result return_to_sender(int fd, const struct stat *st,
                                            const struct pickup_info *info, int status,
                                            struct str *why)
 {
-    struct str id = STR_INIT, why2 = STR_INIT;
+    struct str id = STR_INIT, why2 = STR_INIT, filter = STR_INIT;
     int flags = CLEANUP_FLAG_MAP_OK | (info->submit_flags & CLEANUP_FLAG_EXTRACT);
-    struct bounce_replay b = {NULL, (status & CLEANUP_STAT_SIZE) != 0, 0, why->data};
+    str_setf(&filter, "error:%s", why->data);
+    struct replay_out b = {NULL, filter.data, (status & CLEANUP_STAT_SIZE) != 0, 0};
     enum pickup_result result = PICKUP_KEEP;
     if (lseek(fd, 0, SEEK_SET) == 0 &&
         (b.c = cleanup_open("public/cleanup", flags, (int)config_get_time("ipc_timeout"), &id,
@@ -76,7 +68,7 @@ static enum pickup_result return_to_sender(int fd, const struct stat *st,
         if (pickup_replay(fd, st->st_uid, MAILDROP_ENVELOPE_LIMIT > content_limit()
                                               ? MAILDROP_ENVELOPE_LIMIT
                                               : content_limit(),
-                          put_bounce, &b, &why2) < 0)
+                          put_record, &b, &why2) < 0)
             cleanup_abort(b.c);
         else if (cleanup_finish(b.c, &why2) == 0)
             result = PICKUP_DONE;
@@ -88,6 +80,7 @@ static enum pickup_result return_to_sender(int fd, const struct stat *st,
         str_appendf(why, " (and returning it failed: %s)", str_cstr(&why2));
     str_release(&id);
     str_release(&why2);
+    str_release(&filter);
     return result;
 }
 
@@ -105,7 +98,8 @@ static enum pickup_result submit(int fd, const struct stat *st, const struct pic
     }
     size_t limit =
         content_limit() > MAILDROP_ENVELOPE_LIMIT ? content_limit() : MAILDROP_ENVELOPE_LIMIT;
-    if (pickup_replay(fd, st->st_uid, limit, put_cleanup, c, why) < 0) {
+    struct replay_out out = {c, config_get("content_filter"), 0, 0};
+    if (pickup_replay(fd, st->st_uid, limit, put_record, &out, why) < 0) {
         cleanup_abort(c);
         str_release(&id);
         return PICKUP_REMOVE;

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "mail/cleanup_client.h"
+#include "mail/config.h"
 #include "mail/queue_record.h"
 
 #define CLEANUP_ENDPOINT "public/cleanup"
@@ -219,13 +220,10 @@ int smtpd_txn_finish(struct smtpd_state *st)
         cleanup_abort(st->cl);
     } else {
         cleanup_put(st->cl, REC_XTRA, "", 0);
+        /* An access map's or policy's FILTER wins over content_filter (main.cf, or -o on
+         * this smtpd service as in the SpamAssassin set-up of the seeds). */
         const char *filter = st->ctx.actions.filter;
-        if (filter) { /* an access map's or policy's FILTER: qmgr sends the message there */
-            struct str f = STR_INIT;
-            str_setf(&f, "filter=%s", filter);
-            cleanup_put(st->cl, REC_ATTR, f.data, f.len);
-            str_release(&f);
-        }
+        cleanup_put_filter(st->cl, filter ? filter : config_get("content_filter"));
         int status = cleanup_finish(st->cl, &why);
         if (status == 0) {
             smtpd_reply(st, "250 2.0.0 Ok: queued as %s", st->queue_id.data);

@@ -159,3 +159,13 @@ void cleanup_abort(struct cleanup_client *c)
     str_release(&c->buf);
     free(c);
 }
+
+void cleanup_put_filter(struct cleanup_client *c, const char *filter)
+{
+    if (filter == NULL || *filter == 0)
+        return;
+    struct str a = STR_INIT;
+    str_setf(&a, "filter=%s", filter);
+    cleanup_put(c, REC_ATTR, a.data, a.len);
+    str_release(&a);
+}

@@ -34,6 +34,9 @@ struct cleanup_client *cleanup_open(const char *endpoint, int flags, int timeout
 /* Sends one record (buffered). Errors are sticky and reported by cleanup_finish. */
 void cleanup_put(struct cleanup_client *c, int type, const void *data, size_t len);
 void cleanup_puts(struct cleanup_client *c, int type, const char *text);
+/* After the content (the X record), names a content filter ("transport:nexthop") that qmgr
+ * sends the message to instead of its recipients' own transports; nothing when empty. */
+void cleanup_put_filter(struct cleanup_client *c, const char *filter);
 /* Ends the message (sends the E record), waits for the verdict and closes. Returns 0 when the
  * message is safely queued, else CLEANUP_STAT_* bits with why set to "<dsn> <text>". */
 int cleanup_finish(struct cleanup_client *c, struct str *why);
