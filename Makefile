@@ -66,7 +66,10 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/helpers/%)
 
 .PHONY: all check unit-test e2e-test run install clean deps format bench
 
-all: $(LAYER_LIBS) $(PROGRAMS:%=$(B)/bin/%) $(HELPER_BIN)
+# Programs that are another program under a second name (as Postfix ships them).
+ALIASES := lmtp:smtp
+
+all: $(LAYER_LIBS) $(PROGRAMS:%=$(B)/bin/%) $(foreach a,$(ALIASES),$(B)/bin/$(firstword $(subst :, ,$(a)))) $(HELPER_BIN)
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
@@ -105,6 +108,12 @@ $(B)/bin/$(1): $$($(1)_OBJ) $(LAYER_LIBS)
 	$$(CC) $$(LDFLAGS) -o $$@ $$($(1)_OBJ) $(LINK_LIBS) $$(LIBS)
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_template,$(p))))
+
+define ALIAS_template
+$(B)/bin/$(1): $(B)/bin/$(2)
+	ln -f $$< $$@
+endef
+$(foreach a,$(ALIASES),$(eval $(call ALIAS_template,$(firstword $(subst :, ,$(a))),$(lastword $(subst :, ,$(a))))))
 
 # A unit test of util/L links its own file and the layers up to L; a program's unit test links
 # its file, the program's objects except main.o, and the whole library.
