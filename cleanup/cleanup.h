@@ -5,6 +5,7 @@
 
 #include "base/argv.h"
 #include "base/str.h"
+#include "base/stream.h"
 #include "mail/cleanup_client.h"
 #include "mail/maps.h"
 #include "mail/queue_file.h"
@@ -19,12 +20,13 @@
 #define CLASS_HDR_RCPT (1 << 3)
 
 /* Fixed protocol limits (everything else comes from main.cf). */
-#define CLEANUP_REC_LIMIT (1024 * 1024) /* longest record a client may send */
-#define CLEANUP_ENV_LIMIT 4096          /* longest envelope address or attribute */
-#define CLEANUP_MAX_RCPT 100000         /* envelope recipients per message */
-#define CLEANUP_MAX_ATTRS 100           /* A records per message */
-#define CLEANUP_MAX_HEADERS 10000       /* header fields per message */
-#define CLEANUP_CANON_DEPTH 10          /* canonical mapping repetitions */
+#define CLEANUP_REC_LIMIT (1024 * 1024)  /* longest record a client may send */
+#define CLEANUP_ENV_LIMIT 4096           /* longest envelope address or attribute */
+#define CLEANUP_MILTER_STATE_LIMIT 65536 /* smtpd's milter state attribute */
+#define CLEANUP_MAX_RCPT 100000          /* envelope recipients per message */
+#define CLEANUP_MAX_ATTRS 100            /* A records per message */
+#define CLEANUP_MAX_HEADERS 10000        /* header fields per message */
+#define CLEANUP_CANON_DEPTH 10           /* canonical mapping repetitions */
 
 struct cleanup_config {
     const char *myhostname, *myorigin, *mydomain, *mail_name;
@@ -98,6 +100,8 @@ struct cleanup_state {
     /* non_smtpd_milters (cleanup_milter.c): the envelope and headers wait in memory and the
      * body in an unnamed spool file until the filters have seen the message */
     struct milters *milters;
+    int milter_fds[32]; /* smtpd's milter connections, until the state arrives */
+    int smtpd_milters;  /* the milters are smtpd's: only the end-of-message stage runs here */
     struct argv *mhdrs; /* the headers to write, in order */
     FILE *spool;        /* body lines: 4-byte length + bytes */
     long spool_bytes;
@@ -163,6 +167,11 @@ enum check_result cleanup_check(struct cleanup_state *st, struct maps *m, const 
 /* cleanup_milter.c: non_smtpd_milters (docs/milter.md). */
 /* Opens the filters for a message with CLEANUP_FLAG_MILTER (status set on a bad list). */
 void cleanup_milter_open(struct cleanup_state *st);
+/* CLEANUP_FLAG_SMTPD_MILTERS: receives the descriptors of smtpd's milter sessions (right after
+ * the queue ID is sent, before anything else is read); -1 on a broken hand-over. */
+int cleanup_milter_receive(struct cleanup_state *st, struct stream *client);
+/* The "milters=" attribute of an smtpd submission: the filters' state (0, or -1 with err). */
+int cleanup_milter_import(struct cleanup_state *st, const char *text, struct str *err);
 /* The header section is complete: keeps the headers (out, received) for the filters and
  * starts spooling the body. Returns 1 when milters are active (nothing written yet). */
 int cleanup_milter_hold_headers(struct cleanup_state *st, struct argv *out, struct str *received);

@@ -98,6 +98,10 @@ static int add_rcpt(struct cleanup_state *st, const struct str *d, struct str *e
 int cleanup_envelope_record(struct cleanup_state *st, int type, const struct str *d,
                             struct str *err)
 {
+    /* smtpd's milter state (xtext, larger than other attributes), after the sender */
+    if (type == REC_ATTR && d->len > 8 && memcmp(d->data, "milters=", 8) == 0 && st->have_sender &&
+        st->rcpts.n == 0 && d->len <= CLEANUP_MILTER_STATE_LIMIT && !memchr(d->data, 0, d->len))
+        return cleanup_milter_import(st, d->data + 8, err);
     if (!clean_text(d) || memchr(d->data, 0, d->len)) {
         str_setf(err, "bad %c record content", type);
         return -1;

@@ -7,8 +7,10 @@
  * DEFER (4.x), discard -> discarded, quarantine -> hold/. */
 #include "cleanup.h"
 
+#include "base/fdpass.h"
 #include "base/log.h"
 #include "base/mem.h"
+#include "mail/config.h"
 #include "mail/milter.h"
 
 #include <ctype.h>
@@ -23,7 +25,8 @@
 void cleanup_milter_open(struct cleanup_state *st)
 {
     const char *list = cleanup_cfg.non_smtpd_milters;
-    if (!(st->flags & CLEANUP_FLAG_MILTER) || list == NULL || list[strspn(list, ", \t\r\n")] == 0)
+    if (!(st->flags & CLEANUP_FLAG_MILTER) || (st->flags & CLEANUP_FLAG_SMTPD_MILTERS) ||
+        list == NULL || list[strspn(list, ", \t\r\n")] == 0)
         return;
     struct str err = STR_INIT;
     st->milters = milters_create(list, &err);
@@ -35,8 +38,51 @@ void cleanup_milter_open(struct cleanup_state *st)
     str_release(&err);
 }
 
+int cleanup_milter_receive(struct cleanup_state *st, struct stream *client)
+{
+    struct str why = STR_INIT;
+    int rc = -1;
+    if (stream_pending(client))
+        str_set(&why, "data before the descriptor hand-over");
+    else if (fdpass_recv(stream_fd(client), st->milter_fds,
+                         (int)config_get_time("ipc_timeout") * 1000, &why) >= 0)
+        rc = 0;
+    if (rc < 0)
+        msg_warn("%s: smtpd milter hand-over: %s", st->queue_id, why.data);
+    str_release(&why);
+    return rc;
+}
+
+int cleanup_milter_import(struct cleanup_state *st, const char *text, struct str *err)
+{
+    if (!(st->flags & CLEANUP_FLAG_SMTPD_MILTERS) || st->milters) {
+        str_set(err, "unexpected milters attribute");
+        return -1;
+    }
+    struct str why = STR_INIT;
+    st->milters = milters_import(text, st->milter_fds, MILTER_HANDOVER_MAX, &why);
+    if (st->milters == NULL) {
+        str_setf(err, "bad milters attribute: %s", why.data);
+        str_release(&why);
+        return -1;
+    }
+    st->smtpd_milters = 1;
+    str_release(&why);
+    return 0;
+}
+
+static void close_fds(struct cleanup_state *st)
+{
+    for (size_t i = 0; i < sizeof(st->milter_fds) / sizeof(st->milter_fds[0]); i++)
+        if (st->milter_fds[i] >= 0) {
+            close(st->milter_fds[i]);
+            st->milter_fds[i] = -1;
+        }
+}
+
 void cleanup_milter_release(struct cleanup_state *st)
 {
+    close_fds(st);
     milters_free(st->milters);
     st->milters = NULL;
     argv_free(st->mhdrs);
@@ -331,6 +377,8 @@ static const char *macro_lookup(const char *name, void *vctx)
     struct cleanup_state *st = c->st;
     if (strcmp(name, "i") == 0)
         return st->queue_id;
+    if (st->smtpd_milters) /* the rest is what smtpd handed over */
+        return NULL;
     if (strcmp(name, "j") == 0)
         return cleanup_cfg.myhostname;
     if (strcmp(name, "_") == 0)
@@ -380,9 +428,20 @@ static void reply_to_reason(const char *reply, int temp, struct str *out)
 static void log_verdict(struct cleanup_state *st, const char *what, const char *stage,
                         const char *text)
 {
-    msg_info("%s: milter-%s: %s from localhost[127.0.0.1]: %s; from=<%s> to=<%s>", st->queue_id,
-             what, stage, text, st->sender.data ? st->sender.data : "",
-             st->rcpts.n ? st->rcpts.v[0].addr : "");
+    const char *name = cleanup_attr(st, "client_name"), *addr = cleanup_attr(st, "client_address");
+    const char *proto = cleanup_attr(st, "client_protocol"),
+               *helo = cleanup_attr(st, "client_helo");
+    struct str m = STR_INIT;
+    str_setf(&m, "%s: milter-%s: %s from %s[%s]: %s; from=<%s> to=<%s>", st->queue_id, what, stage,
+             st->smtpd_milters && name ? name : "localhost",
+             st->smtpd_milters && addr ? addr : "127.0.0.1", text,
+             st->sender.data ? st->sender.data : "", st->rcpts.n ? st->rcpts.v[0].addr : "");
+    if (st->smtpd_milters && proto)
+        str_appendf(&m, " proto=%s", proto);
+    if (st->smtpd_milters && helo)
+        str_appendf(&m, " helo=<%s>", helo);
+    msg_info("%s", m.data);
+    str_release(&m);
 }
 
 /* Applies a deciding verdict; returns 1 when the message is decided. */
@@ -395,7 +454,7 @@ static int verdict(struct cleanup_state *st, const char *stage, struct milter_ve
     case MILTER_TEMPFAIL: {
         int temp = v->action == MILTER_TEMPFAIL;
         reply_to_reason(v->reply.data ? v->reply.data : "", temp, &reason);
-        log_verdict(st, "reject", stage, v->reply.data);
+        log_verdict(st, "reject", stage, reason.data); /* "5.7.1 text", as Postfix logs it */
         cleanup_fail(st, temp ? CLEANUP_STAT_DEFER : CLEANUP_STAT_CONT, reason.data);
         break;
     }
@@ -488,7 +547,10 @@ void cleanup_milter_finish(struct cleanup_state *st)
     milter_verdict_init(&v);
     milters_set_macro_lookup(st->milters, macro_lookup, &mc);
     collect_recipients(st);
-    run_envelope(st, &mc, &v);
+    if (st->smtpd_milters) /* smtpd ran the stages up to DATA */
+        verdict(st, "END-OF-MESSAGE", (milters_message(st->milters, &content_ops, st, &v), &v));
+    else
+        run_envelope(st, &mc, &v);
     if (st->status == 0 && !st->discard) {
         if (v.quarantine.len) {
             log_verdict(st, "hold", "END-OF-MESSAGE", "milter triggers HOLD action");
@@ -498,6 +560,6 @@ void cleanup_milter_finish(struct cleanup_state *st)
     }
     milter_verdict_release(&v);
     str_release(&mc.tmp);
-    milters_free(st->milters); /* QUIT */
+    milters_free(st->milters); /* QUIT (not for smtpd's sessions, which go on) */
     st->milters = NULL;
 }

@@ -63,7 +63,7 @@ static int read_flags(struct stream *s, long *flags)
     if (rc == 0)
         rc = attr_check(a, names, names, &err);
     if (rc == 0)
-        rc = attr_get_long(a, "flags", 0, 255, flags);
+        rc = attr_get_long(a, "flags", 0, CLEANUP_FLAG_MASK, flags);
     if (rc < 0 && err.len && strcmp(err.data, "lost connection") != 0)
         msg_warn("cleanup: bad open request: %s", err.data);
     attr_list_free(a);
@@ -306,6 +306,8 @@ void cleanup_session(struct stream *client)
     ss.st.queue_id = ss.queue_id;
     ss.st.w = &ss.w;
     cleanup_milter_open(&ss.st);
+    if (rc == 0 && (flags & CLEANUP_FLAG_SMTPD_MILTERS))
+        rc = cleanup_milter_receive(&ss.st, client);
     if (rc == 0)
         serve_message(&ss);
     else

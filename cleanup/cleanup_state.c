@@ -24,6 +24,8 @@ void cleanup_state_init(struct cleanup_state *st, int flags)
     st->final_names = argv_new();
     st->final_values = argv_new();
     st->bcc = argv_new();
+    for (size_t i = 0; i < sizeof(st->milter_fds) / sizeof(st->milter_fds[0]); i++)
+        st->milter_fds[i] = -1;
 }
 
 static void rcpt_release(struct cleanup_rcpt *r)

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "mail/cleanup_client.h"
+#include "mail/receive_override.h"
 #include "mail/config.h"
 #include "mail/maildrop.h"
 #include "mail/queue_id.h"
@@ -65,17 +66,17 @@ static enum pickup_result return_to_sender(int fd, const struct stat *st,
     if (lseek(fd, 0, SEEK_SET) == 0 &&
         (b.c = cleanup_open("public/cleanup", flags, (int)config_get_time("ipc_timeout"), &id,
                             &why2)) != NULL) {
-        if (pickup_replay(fd, st->st_uid, MAILDROP_ENVELOPE_LIMIT > content_limit()
-                                              ? MAILDROP_ENVELOPE_LIMIT
-                                              : content_limit(),
+        if (pickup_replay(fd, st->st_uid,
+                          MAILDROP_ENVELOPE_LIMIT > content_limit() ? MAILDROP_ENVELOPE_LIMIT
+                                                                    : content_limit(),
                           put_record, &b, &why2) < 0)
             cleanup_abort(b.c);
         else if (cleanup_finish(b.c, &why2) == 0)
             result = PICKUP_DONE;
     }
     if (result == PICKUP_DONE)
-        msg_info("%s: uid=%ld from=<%s>: returned to sender: %s", str_cstr(&id),
-                 (long)st->st_uid, str_cstr(&info->sender), why->data);
+        msg_info("%s: uid=%ld from=<%s>: returned to sender: %s", str_cstr(&id), (long)st->st_uid,
+                 str_cstr(&info->sender), why->data);
     else
         str_appendf(why, " (and returning it failed: %s)", str_cstr(&why2));
     str_release(&id);
@@ -89,7 +90,7 @@ static enum pickup_result submit(int fd, const struct stat *st, const struct pic
                                  struct str *why)
 {
     struct str id = STR_INIT;
-    int flags = PICKUP_FLAGS | (info->submit_flags & CLEANUP_FLAG_EXTRACT);
+    int flags = receive_override_flags(PICKUP_FLAGS) | (info->submit_flags & CLEANUP_FLAG_EXTRACT);
     int timeout = (int)config_get_time("ipc_timeout");
     struct cleanup_client *c = cleanup_open("public/cleanup", flags, timeout, &id, why);
     if (c == NULL) {

@@ -151,7 +151,9 @@ int main(int argc, char **argv)
     sigprocmask(SIG_BLOCK, &all, &old);
     if (maildrop_finish(&writer, &err) < 0)
         msg_fatal_status(EX_TEMPFAIL, "%s", str_cstr(&err));
-    cleanup_path = NULL;
+    char *published = cleanup_path;
+    cleanup_path = NULL; /* the file is pickup's now: the signal handler must not remove it */
+    free(published);
     maildrop_release(&writer);
     sigprocmask(SIG_SETMASK, &old, NULL);
     if (mail_trigger("public/pickup", "W", 1, (int)config_get_time("trigger_timeout"), &err) < 0 &&

@@ -6,9 +6,9 @@ set -euo pipefail
 
 build_pkgs=(gcc make libc6-dev libssl-dev libsasl2-dev libdb-dev libpcre2-dev libmilter-dev
             libcmocka-dev openssl)
-test_pkgs=(python3 python3-pytest python3-aiosmtpd swaks sasl2-bin libsasl2-modules dovecot-core dovecot-imapd dovecot-lmtpd dnsmasq
+test_pkgs=(python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl sasl2-bin libsasl2-modules dovecot-core dovecot-imapd dovecot-lmtpd dnsmasq
            procps psmisc pflogsumm fail2ban postfix postfix-policyd-spf-python
-           gnuplot-nox)
+           gnuplot-nox opendkim opendkim-tools python3-dkim)
 
 # With arguments, only those packages (bench/ uses this); without, everything above.
 if [ $# -gt 0 ]; then wanted=("$@"); else wanted=("${build_pkgs[@]}" "${test_pkgs[@]}"); fi

@@ -14,6 +14,7 @@
 
 struct tls_session;
 struct sasl_srv;
+struct milters;
 
 #if defined(__has_include)
 #if __has_include("mail/dsn.h")
@@ -76,6 +77,7 @@ struct smtpd_state {
     struct smtpd_check_ctx ctx;
     /* The client. */
     char *name, *reverse_name, *addr, *port, *namaddr; /* namaddr: "name[addr]" (":port") */
+    char *server_addr, *server_port;                   /* our end of the connection */
     int name_status, reverse_status;
     int network; /* the client is on a socket (not a stand-alone pipe) */
     /* The session. */
@@ -108,6 +110,13 @@ struct smtpd_state {
     int bdat_active, bdat_failed;
     struct smtpd_content *content;
     struct str reply_scratch;
+    /* smtpd_milters (smtpd_milter.c) */
+    struct milters *milters;
+    const char *milter_rcpt; /* the recipient of the RCPT event, for {rcpt_addr} */
+    int milter_in_msg;       /* MAIL was sent to the filters: abort at the end */
+    int milter_discard;      /* a filter asked to discard the message */
+    struct str milter_scratch;
+    struct str milter_connect_reply, milter_helo_reply; /* refusals kept for MAIL FROM */
 };
 
 /* ---- replies and logging (smtpd_reply.c) ---- */
@@ -120,6 +129,9 @@ void smtpd_reply(struct smtpd_state *st, const char *fmt, ...)
 void smtpd_sanitize(const char *text, size_t len, struct str *out);
 /* "NOQUEUE: reject: RCPT from name[addr]: <reply>; from=<x> to=<y> proto=ESMTP helo=<h>" */
 void smtpd_log_reject(struct smtpd_state *st, const char *stage, const char *reply, const char *to);
+/* The same with another action word ("milter-reject", "milter-discard", ...). */
+void smtpd_log_action(struct smtpd_state *st, const char *action, const char *stage,
+                      const char *reply, const char *to);
 /* The disconnect statistics: "ehlo=1 mail=1 rcpt=0/1 quit=1 commands=3/4". */
 void smtpd_format_counts(const struct smtpd_state *st, struct str *out);
 
@@ -145,6 +157,25 @@ int smtpd_cmd_auth(struct smtpd_state *st, const char *args);
 int smtpd_run_check(struct smtpd_state *st,
                     int (*fn)(struct smtpd_checker *, struct smtpd_check_ctx *, struct str *),
                     const char *stage, const char *to);
+/* ---- smtpd_milters (smtpd_milter.c); the stage functions return 0 to go on, -1 when the
+ * filters' reject or tempfail was sent as the reply. */
+/* Session start: creates the list (unless receive_override_options has no_milters) and sends
+ * the connect event. A refusal there or at HELO is logged and answered at MAIL FROM, as
+ * Postfix does; -1 only for a 421 (sent; the session ends). */
+int smtpd_milter_connect(struct smtpd_state *st);
+int smtpd_milter_helo(struct smtpd_state *st, const char *verb);
+int smtpd_milter_mail(struct smtpd_state *st, const char *params);
+int smtpd_milter_rcpt(struct smtpd_state *st, const char *rcpt, const char *params);
+int smtpd_milter_data(struct smtpd_state *st, const char *verb);
+int smtpd_milter_unknown(struct smtpd_state *st, const char *line);
+/* End of a transaction (RSET, refusal, or delivered): the filters forget the message. */
+void smtpd_milter_abort(struct smtpd_state *st);
+/* Hand-over to cleanup: descriptor slots at open, then the state (empty without milters). */
+size_t smtpd_milter_fds(struct smtpd_state *st, int *fds, size_t max);
+void smtpd_milter_export(struct smtpd_state *st, struct str *out);
+/* Session end (QUIT to the filters). */
+void smtpd_milter_end(struct smtpd_state *st);
+
 /* ---- TLS (smtpd_tls.c) ---- */
 /* Process set-up from the smtpd_tls_* parameters (pre_init: keys are read while privileged).
  * A failure leaves TLS unavailable: STARTTLS then gets 454, a wrapper-mode session ends. */

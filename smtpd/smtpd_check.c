@@ -14,6 +14,7 @@
 #include "base/mem.h"
 #include "base/textsplit.h"
 #include "mail/config.h"
+#include "mail/receive_override.h"
 #include "mail/restriction_names.h"
 #include "table/table.h"
 
@@ -561,6 +562,7 @@ static void sc_settings(struct smtpd_checker *c)
     c->swap_bangpath = config_get_bool("swap_bangpath");
     c->soft_bounce = config_get_bool("soft_bounce");
     c->show_unknown_table = config_get_bool("show_user_unknown_table_name");
+    c->no_unknown_rcpt = receive_override_has("no_unknown_recipient_checks");
     c->null_key = sc_xstrdup_param("smtpd_null_access_lookup_key");
     c->delimiters = sc_xstrdup_param("recipient_delimiter");
     c->double_bounce = sc_xstrdup_param("double_bounce_sender");

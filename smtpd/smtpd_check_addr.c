@@ -249,7 +249,7 @@ int sc_rcpt_maps(struct sc_eval *ev, const char *addr, const char *rclass, int s
     struct str local = STR_INIT, domain = STR_INIT, full = STR_INIT;
     int r = SMTPD_CHECK_DUNNO, s = TABLE_NOTFOUND, code = 0;
     const char *table = NULL;
-    if (!*addr || sc_resolve2(c, addr, &local, &domain) < 0)
+    if (!*addr || (!sender && c->no_unknown_rcpt) || sc_resolve2(c, addr, &local, &domain) < 0)
         goto out;
     int cls = sc_domain_class(c, domain.data);
     str_setf(&full, "%s%s%s", local.data, domain.len ? "@" : "", domain.data);

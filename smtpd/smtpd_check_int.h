@@ -63,6 +63,7 @@ struct smtpd_checker {
     int delay_reject, reject_unlisted_rcpt, reject_unlisted_sender, access_parent_style;
     int allow_percent_hack, swap_bangpath, soft_bounce;
     int show_unknown_table; /* show_user_unknown_table_name */
+    int no_unknown_rcpt;    /* receive_override_options = no_unknown_recipient_checks */
     char *null_key, *delimiters, *double_bounce, *myhostname, *default_rbl_reply;
     int reject_code, defer_code, access_reject_code, access_defer_code, relay_code, rbl_code,
         non_fqdn_code, invalid_hostname_code, unknown_address_code, unknown_client_code,

@@ -59,7 +59,8 @@ int smtpd_cmd_data(struct smtpd_state *st, const char *args)
         st->quit = 1;
         return -1;
     }
-    if (smtpd_run_check(st, smtpd_check_data, "DATA", NULL) < 0)
+    if (smtpd_run_check(st, smtpd_check_data, "DATA", NULL) < 0 ||
+        smtpd_milter_data(st, "DATA") < 0)
         return -1;
     struct smtpd_content *c = smtpd_txn_begin_content(st);
     smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
@@ -126,7 +127,8 @@ int smtpd_cmd_bdat(struct smtpd_state *st, const char *args)
         e = "503 5.5.1 Error: BDAT transaction failed, send RSET";
     } else if (!st->bdat_active) {
         e = content_state_error(st);
-        if (!e && smtpd_run_check(st, smtpd_check_data, "BDAT", NULL) < 0) {
+        if (!e && (smtpd_run_check(st, smtpd_check_data, "BDAT", NULL) < 0 ||
+                   smtpd_milter_data(st, "BDAT") < 0)) {
             replied = 1; /* the chunk is still read below, to keep the framing */
         } else if (!e) {
             smtpd_txn_begin_content(st);

@@ -92,7 +92,7 @@ int smtpd_cmd_mail(struct smtpd_state *st, const char *args)
         }
         if (smtpd_run_check(st, smtpd_check_message_limit, "MAIL", NULL) < 0 ||
             smtpd_run_check(st, smtpd_check_mail, "MAIL", NULL) < 0 ||
-            (!smtpd_conf.delay_open && smtpd_txn_open(st) < 0)) {
+            smtpd_milter_mail(st, rest) < 0 || (!smtpd_conf.delay_open && smtpd_txn_open(st) < 0)) {
             smtpd_txn_reset(st);
         } else {
             smtpd_reply(st, "250 2.1.0 Ok");
@@ -117,13 +117,15 @@ static int too_many(struct smtpd_state *st)
 }
 
 static int accept_rcpt(struct smtpd_state *st, const struct addr_parsed *p,
-                       const struct smtpd_rcpt_params *rp)
+                       const struct smtpd_rcpt_params *rp, const char *params)
 {
     st->ctx.recipient = p->addr.data;
     st->ctx.recipient_count = st->rcpt_count;
     int rc = smtpd_run_check(st, smtpd_check_recipient_limit, "RCPT", p->addr.data);
     if (rc == 0)
         rc = smtpd_run_check(st, smtpd_check_rcpt, "RCPT", p->addr.data);
+    if (rc == 0)
+        rc = smtpd_milter_rcpt(st, p->addr.data, params);
     if (rc == 0 && !st->cl && smtpd_txn_open(st) < 0)
         rc = -1;
     if (rc == 0) {
@@ -167,7 +169,7 @@ int smtpd_cmd_rcpt(struct smtpd_state *st, const char *args)
     } else if (p.non_ascii && !st->smtputf8) {
         smtpd_reply(st, "553 5.6.7 Must declare SMTPUTF8 to send unicode address");
     } else {
-        rc = accept_rcpt(st, &p, &rp);
+        rc = accept_rcpt(st, &p, &rp, rest);
     }
     addr_parsed_release(&p);
     smtpd_rcpt_params_release(&rp);

@@ -65,7 +65,9 @@ static int hello(struct smtpd_state *st, const char *args, const char *verb, int
     st->ctx.helo_name = st->helo;
     smtpd_update_protocol(st);
     st->ctx.esmtp_pipelining = esmtp && smtpd_ehlo_enabled("pipelining");
-    return smtpd_run_check(st, smtpd_check_helo, verb, NULL);
+    if (smtpd_run_check(st, smtpd_check_helo, verb, NULL) < 0)
+        return -1;
+    return smtpd_milter_helo(st, verb);
 }
 
 int smtpd_cmd_helo(struct smtpd_state *st, const char *args)

@@ -4,6 +4,8 @@
  * failure, 5 for none. A stand-alone run on a pipe is "localhost[127.0.0.1]". */
 #include "smtpd.h"
 
+#include "base/net.h"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -64,8 +66,21 @@ static void set_namaddr(struct smtpd_state *st)
     st->namaddr = str_steal(&s);
 }
 
+/* Our end of the connection ("127.0.0.1", "0" when not on a socket). */
+static void local_end(struct smtpd_state *st, int fd)
+{
+    struct str addr = STR_INIT, port = STR_INIT;
+    if (net_local_addr(fd, &addr, &port) < 0) {
+        str_set(&addr, "127.0.0.1");
+        str_set(&port, "0");
+    }
+    st->server_addr = str_steal(&addr);
+    st->server_port = str_steal(&port);
+}
+
 void smtpd_peer_init(struct smtpd_state *st, int fd)
 {
+    local_end(st, fd);
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
     char host[NI_MAXHOST], serv[NI_MAXSERV];

@@ -59,9 +59,15 @@ void smtpd_reply(struct smtpd_state *st, const char *fmt, ...)
 
 void smtpd_log_reject(struct smtpd_state *st, const char *stage, const char *reply, const char *to)
 {
+    smtpd_log_action(st, "reject", stage, reply, to);
+}
+
+void smtpd_log_action(struct smtpd_state *st, const char *action, const char *stage,
+                      const char *reply, const char *to)
+{
     struct str m = STR_INIT;
-    str_appendf(&m, "%s: reject: %s from %s: %s;", st->queue_id.len ? st->queue_id.data : "NOQUEUE",
-                stage, st->namaddr, reply);
+    str_appendf(&m, "%s: %s: %s from %s: %s;", st->queue_id.len ? st->queue_id.data : "NOQUEUE",
+                action, stage, st->namaddr, reply);
     if (st->in_mail) {
         str_append(&m, " from=<");
         smtpd_sanitize(str_cstr(&st->sender), st->sender.len, &m);

@@ -50,32 +50,17 @@ static int sasl_allowed(const struct smtpd_state *st)
     return sasl_ready && (!smtpd_conf.tls_auth_only || st->tls) && smtpd_ehlo_enabled("auth");
 }
 
-static void local_endpoint(int fd, char *addr, size_t alen, char *port, size_t plen)
-{
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
-        (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
-        getnameinfo((struct sockaddr *)&ss, len, addr, (socklen_t)alen, port, (socklen_t)plen,
-                    NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        snprintf(addr, alen, "127.0.0.1");
-        snprintf(port, plen, "0");
-    }
-}
-
 /* The SASL session for the current TLS state; NULL when it cannot be created (logged). */
 static struct sasl_srv *session(struct smtpd_state *st)
 {
-    char laddr[NI_MAXHOST], lport[NI_MAXSERV];
     if (st->sasl && st->sasl_tls == (st->tls != NULL))
         return st->sasl;
     sasl_srv_free(st->sasl);
     st->sasl = NULL;
-    local_endpoint(stream_fd(st->s), laddr, sizeof(laddr), lport, sizeof(lport));
     struct sasl_srv_conn c = {.client_addr = st->addr,
                               .client_port = st->port,
-                              .server_addr = laddr,
-                              .server_port = lport,
+                              .server_addr = st->server_addr,
+                              .server_port = st->server_port,
                               .tls_active = st->tls != NULL,
                               .tls_ssf = st->tls ? tls_session_info(st->tls)->cipher_bits : 0};
     struct str why = STR_INIT;

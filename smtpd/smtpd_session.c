@@ -174,7 +174,8 @@ static int one_command(struct smtpd_state *st, struct str *line)
     if (idx < 0) {
         st->counts[CNT_UNKNOWN].total++;
         st->where = "UNKNOWN";
-        smtpd_reply(st, "500 5.5.2 Error: command not recognized");
+        if (smtpd_milter_unknown(st, line->data) == 0)
+            smtpd_reply(st, "500 5.5.2 Error: command not recognized");
         return 0;
     }
     const struct smtpd_cmd *cmd = &commands[idx];
@@ -255,6 +256,8 @@ static void session_init(struct smtpd_state *st, struct stream *s, struct smtpd_
     st->ctx.reverse_client_name = st->reverse_name;
     st->ctx.client_addr = st->addr;
     st->ctx.client_port = st->port;
+    st->ctx.server_addr = st->server_addr;
+    st->ctx.server_port = st->server_port;
     st->ctx.client_name_status = st->name_status;
     st->ctx.reverse_name_status = st->reverse_status;
     st->ctx.protocol = st->protocol;
@@ -263,12 +266,15 @@ static void session_init(struct smtpd_state *st, struct stream *s, struct smtpd_
 static void session_free(struct smtpd_state *st)
 {
     smtpd_txn_reset(st);
+    smtpd_milter_end(st);
     smtpd_sasl_reset(st);
     smtpd_check_ctx_release(&st->ctx);
     free(st->name);
     free(st->reverse_name);
     free(st->addr);
     free(st->port);
+    free(st->server_addr);
+    free(st->server_port);
     free(st->namaddr);
     free(st->helo);
     str_release(&st->sender);
@@ -300,9 +306,9 @@ void smtpd_session(struct stream *s, struct smtpd_checker *checker)
          * greeting, and every command but QUIT is refused. */
         if (smtpd_run_check(&st, smtpd_check_client, "CONNECT", NULL) < 0)
             st.access_denied = 1;
-        else
+        else if (smtpd_milter_connect(&st) == 0)
             smtpd_reply(&st, "220 %s", smtpd_conf.banner);
-        while (one_command(&st, &line) == 0)
+        while (!st.quit && one_command(&st, &line) == 0)
             ;
     }
     stream_flush(s);

@@ -15,13 +15,16 @@
 #include "base/mem.h"
 #include "mail/cleanup_client.h"
 #include "mail/config.h"
+#include "mail/milter.h"
+#include "mail/receive_override.h"
 #include "mail/queue_record.h"
 
 #define CLEANUP_ENDPOINT "public/cleanup"
 
 static int open_flags(const struct smtpd_state *st)
 {
-    int flags = CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_FILTER | CLEANUP_FLAG_MILTER;
+    /* CLEANUP_FLAG_MILTER is for non_smtpd_milters: never for SMTP mail */
+    int flags = receive_override_flags(CLEANUP_FLAG_MAP_OK | CLEANUP_FLAG_FILTER);
     if (st->ctx.actions.hold)
         flags |= CLEANUP_FLAG_HOLD;
     if (st->ctx.actions.discard)
@@ -35,8 +38,14 @@ int smtpd_txn_open(struct smtpd_state *st)
     if (st->cl)
         return 0;
     str_clear(&st->queue_id);
-    st->cl = cleanup_open(CLEANUP_ENDPOINT, open_flags(st), (int)smtpd_conf.timeout, &st->queue_id,
-                          &why);
+    int fds[MILTER_HANDOVER_MAX];
+    size_t nfds = smtpd_milter_fds(st, fds, MILTER_HANDOVER_MAX);
+    if (st->milters)
+        st->cl = cleanup_open_milters(CLEANUP_ENDPOINT, open_flags(st), (int)smtpd_conf.timeout,
+                                      fds, nfds, &st->queue_id, &why);
+    else
+        st->cl = cleanup_open(CLEANUP_ENDPOINT, open_flags(st), (int)smtpd_conf.timeout,
+                              &st->queue_id, &why);
     if (!st->cl) {
         msg_warn("cannot open cleanup service: %s", str_cstr(&why));
         smtpd_reply(st, "451 4.3.0 Error: queue file write error");
@@ -101,6 +110,12 @@ static void put_envelope(struct smtpd_state *st)
 {
     const struct smtpd_check_actions *a = &st->ctx.actions;
     cleanup_put(st->cl, REC_SENDER, st->sender.data ? st->sender.data : "", st->sender.len);
+    if (st->milters) { /* the filters' state after DATA: cleanup runs the end of message */
+        struct str m = STR_INIT;
+        smtpd_milter_export(st, &m);
+        put_attr(st, "milters", m.data);
+        str_release(&m);
+    }
     put_attr(st, "client_name", st->name);
     put_attr(st, "client_address", st->addr);
     put_attr(st, "client_port", st->port);
@@ -218,6 +233,10 @@ int smtpd_txn_finish(struct smtpd_state *st)
     } else if (c->bare_lf && smtpd_conf.bare_lf == BARE_LF_YES) {
         smtpd_reply(st, "550 5.5.2 Error: bare <LF> received");
         cleanup_abort(st->cl);
+    } else if (st->milter_discard) { /* a filter said so before the end of the message */
+        cleanup_abort(st->cl);       /* logged when the filter asked */
+        smtpd_reply(st, "250 2.0.0 Ok: queued as %s", st->queue_id.data);
+        rc = 0;
     } else {
         cleanup_put(st->cl, REC_XTRA, "", 0);
         /* An access map's or policy's FILTER wins over content_filter (main.cf, or -o on
@@ -239,6 +258,7 @@ int smtpd_txn_finish(struct smtpd_state *st)
 
 void smtpd_txn_reset(struct smtpd_state *st)
 {
+    smtpd_milter_abort(st);
     if (st->cl)
         cleanup_abort(st->cl);
     st->cl = NULL;

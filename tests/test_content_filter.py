@@ -36,7 +36,11 @@ def test_spamassassin_style_pipe_filter_round_trip():
         box = inst.mail / inst.user
         wait_for(lambda: box.exists() and "Subject: filter me" in box.read_text(),
                  20, what="the filtered message in the mailbox")
-        wait_for(lambda: inst.log().count(": removed") >= 2, 10, what="both queue files done")
+        try:
+            wait_for(lambda: inst.log().count(": removed") >= 2, 10, what="both queue files done")
+        except AssertionError:
+            print(inst.log())
+            raise
         content = box.read_text()
         assert content.count("X-Spam-Checked: yes, by the test filter") == 1
         assert content.startswith("From sender@example.org ")

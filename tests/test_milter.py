@@ -147,7 +147,7 @@ def test_reject_with_custom_reply(inst):
     configure(inst, m)
     sendmail(inst, "-f", "alice@example.org", inst.user, text=MSG)
     inst.wait_log("milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: "
-                  "550 5.7.1 Go away now; from=<alice@example.org>")
+                  "5.7.1 Go away now; from=<alice@example.org>")
     time.sleep(0.5)
     assert mbox(inst) == ""
     assert files(inst, "incoming") == [] and files(inst, "active") == []
@@ -157,7 +157,7 @@ def test_tempfail_keeps_mail_then_retry(inst):
     m = start_milter(inst, "tempfail")
     configure(inst, m)
     sendmail(inst, "-f", "alice@example.org", inst.user, text=MSG)
-    inst.wait_log("milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 451 4.7.1 ")
+    inst.wait_log("milter-reject: END-OF-MESSAGE from localhost[127.0.0.1]: 4.7.1 ")
     time.sleep(0.5)
     assert len(files(inst, "maildrop")) == 1
     assert mbox(inst) == ""
@@ -212,7 +212,7 @@ def test_eicar_reject_two_milters_inet(inst):
     m2 = start_milter(inst, "eicar-reject", socket=f"inet:127.0.0.1:{port}")
     configure(inst, f"{m1}, {{ {m2}, command_timeout=3s, default_action=tempfail }}")
     sendmail(inst, inst.user, text=f"Subject: virus\n\n{EICAR}\n")
-    inst.wait_log("554 5.7.1 Virus found: Eicar-Test-Signature")
+    inst.wait_log(": 5.7.1 Virus found: Eicar-Test-Signature")
     sendmail(inst, inst.user, text="Subject: clean\n\nhello\n")
     # The refused message comes back to its (local) sender as a delivery status notification.
     msgs = delivered(inst, 2)
@@ -233,7 +233,7 @@ def test_milter_down_default_action(inst, action):
         [msg] = delivered(inst)
         assert msg["Subject"] == "test"
     else:
-        inst.wait_log("451 4.7.1 Service unavailable - try again later")
+        inst.wait_log(": 4.7.1 Service unavailable - try again later")
         time.sleep(0.5)
         assert len(files(inst, "maildrop")) == 1 and mbox(inst) == ""
 

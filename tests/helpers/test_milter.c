@@ -9,6 +9,8 @@
  *   discard, quarantine=REASON, addheader=NAME:VALUE, insheader=NAME:VALUE (at position 0),
  *   chgheader=NAME:VALUE (first NAME), delheader=NAME, replbody=TEXT ("\n" for newlines),
  *   addrcpt=ADDR, addrcpt_par=ADDR, delrcpt=ADDR, chgfrom=ADDR, rejectrcpt=ADDR (at RCPT),
+ *   rejectconnect, tempfailconnect, rejecthelo, rejectmail=ADDR, discardmail=ADDR,
+ *   tempfaildata, rejectunknown (at those stages),
  *   eicar-reject (reject when the body holds the EICAR test string), eicar-tag (add
  *   "X-Virus-Status: Infected" then, "Clean" otherwise), die-in-body (exit while replacing the
  *   body), sleep=N (before answering end of message). */
@@ -69,6 +71,15 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
     log_macro(ctx, "j");
     log_macro(ctx, "{daemon_name}");
     log_macro(ctx, "v");
+    log_macro(ctx, "{client_addr}");
+    log_macro(ctx, "_");
+    log_macro(ctx, "{daemon_addr}");
+    if (action_arg("rejectconnect")) {
+        smfi_setreply(ctx, "554", "5.7.1", "Go away");
+        return SMFIS_REJECT;
+    }
+    if (action_arg("tempfailconnect"))
+        return SMFIS_TEMPFAIL;
     return SMFIS_CONTINUE;
 }
 
@@ -76,14 +87,52 @@ static sfsistat on_helo(SMFICTX *ctx, char *helo)
 {
     (void)ctx;
     logf_("helo %s", helo);
+    log_macro(ctx, "{tls_version}");
+    if (action_arg("rejecthelo")) {
+        smfi_setreply(ctx, "550", "5.7.1", "Bad HELO");
+        return SMFIS_REJECT;
+    }
     return SMFIS_CONTINUE;
 }
 
 static sfsistat on_mail(SMFICTX *ctx, char **argv)
 {
+    struct priv *p = smfi_getpriv(ctx);
+    if (p) /* a new message on the same connection */
+        p->len = 0;
     logf_("mail %s", argv[0]);
     log_macro(ctx, "{mail_addr}");
     log_macro(ctx, "i");
+    log_macro(ctx, "{auth_authen}");
+    const char *r = action_arg("rejectmail");
+    if (r && strstr(argv[0], r)) {
+        smfi_setreply(ctx, "553", "5.7.1", "Sender refused");
+        return SMFIS_REJECT;
+    }
+    r = action_arg("discardmail");
+    if (r && strstr(argv[0], r))
+        return SMFIS_DISCARD;
+    for (int i = 1; argv[i]; i++)
+        logf_("mail arg %s", argv[i]);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_data(SMFICTX *ctx)
+{
+    logf_("data");
+    log_macro(ctx, "i");
+    if (action_arg("tempfaildata"))
+        return SMFIS_TEMPFAIL;
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat on_unknown(SMFICTX *ctx, const char *cmd)
+{
+    logf_("unknown %s", cmd);
+    if (action_arg("rejectunknown")) {
+        smfi_setreply(ctx, "502", "5.5.2", "Not that either");
+        return SMFIS_REJECT;
+    }
     return SMFIS_CONTINUE;
 }
 
@@ -279,6 +328,8 @@ int main(int argc, char **argv)
         .xxfi_body = on_body,
         .xxfi_eom = on_eom,
         .xxfi_abort = on_abort,
+        .xxfi_data = on_data,
+        .xxfi_unknown = on_unknown,
         .xxfi_close = on_close,
     };
     if (smfi_setconn(argv[1]) == MI_FAILURE || smfi_register(desc) == MI_FAILURE) {

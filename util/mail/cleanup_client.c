@@ -4,6 +4,7 @@
 #include "mail/cleanup_client.h"
 
 #include "base/attr_io.h"
+#include "base/fdpass.h"
 #include "base/mem.h"
 #include "base/net.h"
 #include "base/stream.h"
@@ -69,6 +70,16 @@ static int reply_status(const struct attr_list *a, struct str *why)
 struct cleanup_client *cleanup_open(const char *endpoint, int flags, int timeout,
                                     struct str *queue_id, struct str *why)
 {
+    return cleanup_open_milters(endpoint, flags & ~CLEANUP_FLAG_SMTPD_MILTERS, timeout, NULL, 0,
+                                queue_id, why);
+}
+
+struct cleanup_client *cleanup_open_milters(const char *endpoint, int flags, int timeout,
+                                            const int *fds, size_t n, struct str *queue_id,
+                                            struct str *why)
+{
+    if (fds)
+        flags |= CLEANUP_FLAG_SMTPD_MILTERS;
     struct str err = STR_INIT;
     int fd = net_connect_unix(endpoint, timeout > 0 ? timeout * 1000 : -1, &err);
     if (fd < 0) {
@@ -100,6 +111,11 @@ struct cleanup_client *cleanup_open(const char *endpoint, int flags, int timeout
         }
     }
     attr_list_free(a);
+    if (ok && (flags & CLEANUP_FLAG_SMTPD_MILTERS) &&
+        fdpass_send(stream_fd(c->stream), fds, n, timeout > 0 ? timeout * 1000 : -1, &err) < 0) {
+        set_why(why, "cleanup service: milter hand-over", str_cstr(&err));
+        ok = 0;
+    }
     str_release(&err);
     if (!ok) {
         cleanup_abort(c);

@@ -21,8 +21,7 @@ int command_user_parse(const char *value, struct command_user *u, struct str *er
     else if (group && gr == NULL)
         str_setf(err, "user= command-line attribute specifies unknown group: %s", group);
     else if (pw->pw_uid == 0 || (gr && gr->gr_gid == 0))
-        str_setf(err, "user= command-line attribute specifies privileged user or group: %s",
-                 value);
+        str_setf(err, "user= command-line attribute specifies privileged user or group: %s", value);
     else {
         u->set = 1;
         u->uid = pw->pw_uid;
@@ -33,8 +32,8 @@ int command_user_parse(const char *value, struct command_user *u, struct str *er
     return rc;
 }
 
-int command_argv_take(int argc, char *const *argv, int i, int am_root,
-                      const struct command_user *u, struct argv *out, struct str *err)
+int command_argv_take(int argc, char *const *argv, int i, int am_root, const struct command_user *u,
+                      struct argv *out, struct str *err)
 {
     if (i >= argc || strncmp(argv[i], "argv=", 5) != 0 || argv[i][5] == 0) {
         str_set(err, "missing argv= command-line attribute");

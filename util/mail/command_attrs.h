@@ -20,7 +20,7 @@ int command_user_parse(const char *value, struct command_user *u, struct str *er
 /* argv[i] must be "argv=command": appends the command and every later argument to out.
  * 0, or -1 with err set when argv= is missing or empty. With am_root, a missing user=
  * is an error too (commands never run as root). */
-int command_argv_take(int argc, char *const *argv, int i, int am_root,
-                      const struct command_user *u, struct argv *out, struct str *err);
+int command_argv_take(int argc, char *const *argv, int i, int am_root, const struct command_user *u,
+                      struct argv *out, struct str *err);
 
 #endif

@@ -212,7 +212,8 @@ int maildrop_create(struct maildrop_writer *w, const char *queue_dir, struct str
     gettimeofday(&tv, NULL);
     str_setf(&dir, "%s/%s", queue_dir, MAILDROP_QUEUE);
     str_setf(&tmp, "%s/.tmp.%ld.%ld", str_cstr(&dir), (long)getpid(), (long)tv.tv_usec);
-    w->fd = open(str_cstr(&tmp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, MAILDROP_MODE_WRITING);
+    w->fd = open(str_cstr(&tmp), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+                 MAILDROP_MODE_WRITING);
     int rc = -1;
     if (w->fd < 0) {
         str_setf(err, "create file %s: %s", str_cstr(&tmp), strerror(errno));

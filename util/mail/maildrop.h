@@ -26,7 +26,7 @@
 enum maildrop_segment { MD_SEG_START, MD_SEG_ENVELOPE, MD_SEG_CONTENT, MD_SEG_FINAL, MD_SEG_DONE };
 
 struct maildrop_check {
-        enum maildrop_segment seg;
+    enum maildrop_segment seg;
     size_t content_limit; /* data bytes of one L/P record */
     long long size_limit; /* content bytes in all (0: unlimited) */
     long long content_bytes;

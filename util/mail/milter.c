@@ -18,35 +18,7 @@
 #include <strings.h>
 #include <unistd.h>
 
-enum default_action { DA_ACCEPT, DA_REJECT, DA_TEMPFAIL, DA_QUARANTINE };
-
-enum filter_state {
-    F_IDLE,        /* not connected yet */
-    F_READY,       /* in use */
-    F_ACCEPT_MSG,  /* accepted the current message */
-    F_ACCEPT_CONN, /* accepted the connection (or refused it): no more events */
-    F_FAILED,      /* unreachable or broken: its default action applies */
-};
-
-struct filter {
-    char *endpoint;
-    long conn_to, cmd_to, content_to;
-    int default_action;
-    int version;
-    struct stream *s;
-    enum filter_state state;
-    uint32_t actions, steps;
-    struct argv *macros[MILTER_STAGE_COUNT]; /* the filter's own lists, or NULL */
-};
-
-struct milters {
-    struct filter *v;
-    size_t n;
-    struct argv *macros[MILTER_STAGE_COUNT];
-    const char *(*lookup)(const char *, void *);
-    void *lookup_ctx;
-    size_t body_limit;
-};
+#include "mail/milter_int.h"
 
 static const char *const macro_params[MILTER_STAGE_COUNT] = {
     "milter_connect_macros",       "milter_helo_macros", "milter_mail_macros",
@@ -234,7 +206,7 @@ void milters_free(struct milters *m)
         return;
     for (size_t i = 0; i < m->n; i++) {
         struct filter *f = &m->v[i];
-        if (f->s) {
+        if (f->s && !m->borrowed) {
             struct str pkt = STR_INIT;
             milter_cmd_simple(&pkt, SMFIC_QUIT);
             stream_write(f->s, pkt.data, pkt.len);
@@ -246,6 +218,8 @@ void milters_free(struct milters *m)
     }
     for (int s = 0; s < MILTER_STAGE_COUNT; s++)
         argv_free(m->macros[s]);
+    argv_free(m->given_names);
+    argv_free(m->given_values);
     free(m->v);
     free(m);
 }
@@ -393,9 +367,12 @@ static int filter_open(struct filter *f, struct milter_verdict *v)
 
 /* ---- macros ---- */
 
-static const char *macro_value(struct milters *m, const char *name)
+const char *milter_macro_value(struct milters *m, const char *name)
 {
     const char *val = m->lookup ? m->lookup(name, m->lookup_ctx) : NULL;
+    for (size_t i = 0; val == NULL && m->given_names && i < m->given_names->n; i++)
+        if (strcmp(m->given_names->v[i], name) == 0)
+            val = m->given_values->v[i];
     if (val == NULL && strcmp(name, "daemon_name") == 0)
         val = config_get("milter_macro_daemon_name");
     if (val == NULL && strcmp(name, "v") == 0)
@@ -415,7 +392,7 @@ static void add_macros(struct milters *m, struct filter *f, int stage, struct st
             str_appendn(&key, w + 1, n - 2);
         else
             str_set(&key, w);
-        const char *val = key.len ? macro_value(m, key.data) : NULL;
+        const char *val = key.len ? milter_macro_value(m, key.data) : NULL;
         if (val && key.len <= MILTER_NAME_LIMIT && strlen(val) <= MILTER_TEXT_LIMIT) {
             if (key.len == 1)
                 argv_add(names, key.data);

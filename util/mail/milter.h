@@ -127,4 +127,17 @@ enum milter_action milters_message(struct milters *m, const struct milter_conten
 /* The message is over (RSET, refused, or delivered): message-level state is reset. */
 void milters_abort(struct milters *m);
 
+/* ---- hand-over of the end-of-message stage from smtpd to the cleanup service ----
+ * smtpd: milters_fds() gives one descriptor slot per filter (-1: not connected) to pass with
+ * fdpass_send() when the cleanup connection opens; after DATA, milters_export() writes the
+ * filters' state and the content-stage macro values as attribute text for the envelope.
+ * cleanup: milters_import() rebuilds the list from that text and the received slots (it takes
+ * them over: they are closed by milters_free, or at once when unused or on error) and then
+ * calls milters_message() only. An imported list never sends QUIT: the sessions go on in smtpd.
+ * The text comes from another process: anything malformed gives NULL with err set. */
+#define MILTER_HANDOVER_MAX 32
+size_t milters_fds(const struct milters *m, int *fds, size_t max);
+void milters_export(struct milters *m, struct str *out);
+struct milters *milters_import(const char *text, int *fds, size_t nfds, struct str *err);
+
 #endif

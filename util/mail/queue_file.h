@@ -29,9 +29,9 @@ struct queue_naming {
 
 struct queue_file_writer {
     int fd;
-    struct str id;   /* queue ID */
-    struct str path; /* absolute path of the file */
-    struct str buf;  /* records not yet written */
+    struct str id;     /* queue ID */
+    struct str path;   /* absolute path of the file */
+    struct str buf;    /* records not yet written */
     off_t size_offset; /* where the C record's data starts */
     off_t content_offset;
     off_t written;
@@ -54,12 +54,12 @@ int queue_file_publish(struct queue_file_writer *w, struct str *err);
 void queue_file_abort(struct queue_file_writer *w);
 
 struct queue_rcpt {
-    char *address;  /* R/r record */
-    char *orig;     /* O record (before rewriting) or NULL */
-    char *orcpt;    /* D record (DSN ORCPT) or NULL */
-    long notify;    /* N record, 0 when absent */
-    off_t offset;   /* of the type byte, for marking it done */
-    int done;       /* 'r' */
+    char *address; /* R/r record */
+    char *orig;    /* O record (before rewriting) or NULL */
+    char *orcpt;   /* D record (DSN ORCPT) or NULL */
+    long notify;   /* N record, 0 when absent */
+    off_t offset;  /* of the type byte, for marking it done */
+    int done;      /* 'r' */
 };
 
 struct queue_envelope {

@@ -23,10 +23,7 @@ struct reader_state {
 };
 
 static const char *const legal_types[] = {
-    [SEG_START] = "V",
-    [SEG_ENVELOPE] = "CTFAODNRrWM",
-    [SEG_CONTENT] = "LPX",
-    [SEG_FINAL] = "AE",
+    [SEG_START] = "V", [SEG_ENVELOPE] = "CTFAODNRrWM", [SEG_CONTENT] = "LPX", [SEG_FINAL] = "AE",
     [SEG_DONE] = "",
 };
 

@@ -25,11 +25,11 @@
 #define REC_WARN 'W'      /* fixed-width time of the next delay warning; 0 when sent */
 #define REC_CONTENT 'M'   /* start of the message content segment */
 /* Content segment: */
-#define REC_LINE 'L'      /* a line of content, without its line ending */
-#define REC_PART 'P'      /* a piece of a long line; the next L or P record continues it */
+#define REC_LINE 'L' /* a line of content, without its line ending */
+#define REC_PART 'P' /* a piece of a long line; the next L or P record continues it */
 /* Final segment: */
-#define REC_XTRA 'X'      /* start of the segment after the content (extracted information) */
-#define REC_END 'E'       /* last record; a file without it is incomplete */
+#define REC_XTRA 'X' /* start of the segment after the content (extracted information) */
+#define REC_END 'E'  /* last record; a file without it is incomplete */
 
 #define REC_EOF (-2)   /* clean end of file between records */
 #define REC_ERROR (-1) /* malformed, truncated or too long: the file is corrupt */
@@ -37,7 +37,8 @@
 /* Appends one encoded record to out. */
 void rec_put(struct str *out, int type, const void *data, size_t len);
 void rec_puts(struct str *out, int type, const char *text);
-void rec_putf(struct str *out, int type, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void rec_putf(struct str *out, int type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Sequential reader over a file descriptor. */
 struct rec_reader {

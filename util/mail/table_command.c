@@ -22,7 +22,8 @@ static void parse_options(int argc, char **argv, struct table_command *o)
 {
     int c;
     o->build.fold = 1;
-    const char *optstring = o->message_input_allowed ? "Nbc:d:fhimnopq:rsuvw" : "Nc:d:fimnopq:rsuvw";
+    const char *optstring =
+        o->message_input_allowed ? "Nbc:d:fhimnopq:rsuvw" : "Nc:d:fimnopq:rsuvw";
     optind = 1;
     while ((c = getopt(argc, argv, optstring)) != -1) {
         switch (c) {

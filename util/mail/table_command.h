@@ -7,16 +7,16 @@
 #include "table/table_build.h"
 
 struct table_command {
-    const char *program;            /* "postmap" or "postalias" */
-    const char *usage;              /* its usage line */
+    const char *program; /* "postmap" or "postalias" */
+    const char *usage;   /* its usage line */
     struct table_build_opts build;
-    const char *config_dir;         /* -c */
-    const char *query;              /* -q */
-    const char *delete;             /* -d */
-    int dump;                       /* -s */
-    int incremental;                /* -i */
-    int input;                      /* TABLE_TOOL_HEADERS / TABLE_TOOL_BODY (postmap -h/-b) */
-    int message_input_allowed;      /* postmap accepts -b and -h */
+    const char *config_dir;    /* -c */
+    const char *query;         /* -q */
+    const char *delete;        /* -d */
+    int dump;                  /* -s */
+    int incremental;           /* -i */
+    int input;                 /* TABLE_TOOL_HEADERS / TABLE_TOOL_BODY (postmap -h/-b) */
+    int message_input_allowed; /* postmap accepts -b and -h */
 };
 
 /* Parses argv into cmd (program, usage, build.syntax and message_input_allowed set by the
