@@ -1,8 +1,8 @@
 /* smtp.h: the interface between the modules of the smtp/lmtp delivery agent: reply parsing
  * (smtp_reply.c), EHLO keywords, message text encoding (smtp_text.c), MX ordering
  * (smtp_mx.c), next hops, addresses and connecting (smtp_connect.c), the client protocol
- * (smtp_session.c), the connection cache (smtp_cache.c) and the per-request glue
- * (smtp_deliver.c). */
+ * (smtp_session.c), content checks (smtp_checks.c), the connection cache (smtp_cache.c) and the
+ * per-request glue (smtp_deliver.c). */
 #ifndef KESTREL_SMTP_SMTP_H
 #define KESTREL_SMTP_SMTP_H
 
@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "base/stream.h"
 #include "mail/deliver_request.h"
+#include "mail/mime_scan.h"
 
 #include <stddef.h>
 #include <time.h>
@@ -71,6 +72,28 @@ void smtp_text_end(struct smtp_text_state *st, struct str *out);
 /* "host H[A] said: TEXT (in reply to CMD command)" */
 void smtp_text_said(struct str *out, const char *host, const char *addr, const char *text,
                     const char *cmd);
+/* ---- content checks (smtp_checks.c) ---- */
+struct maps;
+struct smtp_checks_config {
+    struct maps *header, *mime, *nested, *body; /* NULL when not set */
+    struct mime_scan_opts mime_opts;
+};
+/* The prefix_header_checks, prefix_mime_header_checks, prefix_nested_header_checks and
+ * prefix_body_checks tables (prefix "smtp" or "lmtp"), opened once per process; NULL when
+ * none is set. */
+const struct smtp_checks_config *smtp_checks_config(const char *prefix);
+/* Where checked content goes: a whole line (eol) or a piece of a long one. */
+typedef void (*smtp_checks_out)(void *ctx, const char *data, size_t len, int eol);
+struct smtp_checks;
+struct smtp_checks *smtp_checks_new(const struct smtp_checks_config *cfg, const char *queue_id,
+                                    smtp_checks_out out, void *ctx);
+/* One content record (as queue_content_get() returns them). */
+void smtp_checks_put(struct smtp_checks *c, const char *data, size_t len, int eol);
+/* End of content: 0, or -1 when a table lookup failed (logged; the message must not go out). */
+int smtp_checks_end(struct smtp_checks *c);
+int smtp_checks_failed(const struct smtp_checks *c);
+void smtp_checks_free(struct smtp_checks *c);
+
 /* ---- MX ordering (smtp_mx.c) ---- */
 enum { SMTP_MX_OK = 0, SMTP_MX_NULL = 1, SMTP_MX_SELF = 2, SMTP_MX_BAD = -1 };
 /* answers: "preference host" strings. hosts receives the host names in preference order,

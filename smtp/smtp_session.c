@@ -289,31 +289,52 @@ static void settle(const struct smtp_message *m, struct smtp_rcpt_result *res, i
             set_result(&res[i], status, dsn, reason);
 }
 
-/* Streams the content with dot-stuffing; 0, -1 I/O failure (f set), -2 queue file error. */
+/* Where the content goes: DATA form into a buffer that is written out as it fills. */
+struct body_out {
+    struct smtp_session *ss;
+    struct smtp_text_state st;
+    struct str buf;
+};
+
+static void body_put(void *ctx, const char *data, size_t len, int eol)
+{
+    struct body_out *o = ctx;
+    smtp_text_put(&o->st, &o->buf, data, len, eol, (size_t)smtp_cfg.line_limit);
+    if (o->buf.len >= STREAM_BUFSIZE) {
+        stream_write(o->ss->s, o->buf.data, o->buf.len);
+        str_clear(&o->buf);
+    }
+}
+
+/* Streams the content with dot-stuffing, through the content checks when there are any; 0,
+ * -1 I/O failure (f set), -2 queue file error, -3 a check table failed. */
 static int send_body(struct smtp_session *ss, const struct smtp_message *m, struct smtp_fail *f)
 {
     struct rec_reader *rd = xmalloc(sizeof *rd);
-    struct str data = STR_INIT, out = STR_INIT;
-    struct smtp_text_state st;
+    struct str data = STR_INIT;
+    struct body_out o = {ss, {0, 0}, STR_INIT};
+    const struct smtp_checks_config *cc = smtp_checks_config(smtp_cfg.prefix);
+    struct smtp_checks *checks = cc ? smtp_checks_new(cc, m->rq->queue_id, body_put, &o) : NULL;
     int rc = 0, t;
-    smtp_text_init(&st);
+    smtp_text_init(&o.st);
     queue_content_open(rd, m->fd, m->env);
     stream_set_timeout(ss->s, smtp_cfg.data_xfer_timeout);
     while ((t = queue_content_get(rd, &data, 65536)) > 0) {
-        smtp_text_put(&st, &out, data.data, data.len, t == REC_LINE, (size_t)smtp_cfg.line_limit);
-        if (out.len >= STREAM_BUFSIZE) {
-            stream_write(ss->s, out.data, out.len);
-            str_clear(&out);
-            if (stream_status(ss->s))
-                break;
-        }
+        if (checks)
+            smtp_checks_put(checks, data.data, data.len, t == REC_LINE);
+        else
+            body_put(&o, data.data, data.len, t == REC_LINE);
+        if (stream_status(ss->s) || (checks && smtp_checks_failed(checks)))
+            break;
     }
     if (t == REC_ERROR) {
         msg_warn("%s: error reading queue file: %s", m->rq->queue_id, str_cstr(&rd->error));
         rc = -2;
+    } else if (checks && smtp_checks_end(checks) < 0) {
+        rc = -3;
     } else {
-        smtp_text_end(&st, &out);
-        stream_write(ss->s, out.data, out.len);
+        smtp_text_end(&o.st, &o.buf);
+        stream_write(ss->s, o.buf.data, o.buf.len);
         if (stream_flush(ss->s) < 0) {
             ss->broken = 1;
             if (stream_errno(ss->s) == ETIMEDOUT)
@@ -329,10 +350,11 @@ static int send_body(struct smtp_session *ss, const struct smtp_message *m, stru
             rc = -1;
         }
     }
+    smtp_checks_free(checks);
     rec_reader_release(rd);
     free(rd);
     str_release(&data);
-    str_release(&out);
+    str_release(&o.buf);
     return rc;
 }
 
@@ -492,6 +514,12 @@ static void transaction(struct txn *x)
         if (b == -2) {
             ss->broken = 1;
             settle(m, x->res, 4, "4.3.0", "error reading queue file");
+        } else if (b == -3) { /* the message must not go out: the connection is dropped */
+            ss->broken = 1;
+            struct str why = STR_INIT;
+            str_setf(&why, "local data error while talking to %s[%s]", ss->host, ss->addr);
+            settle(m, x->res, 4, "4.3.0", why.data);
+            str_release(&why);
         } else if (b < 0)
             goto io;
         else

@@ -1,7 +1,8 @@
 """A scripted SMTP server for the smtp client tests: loopback only, one thread per session.
 It answers RCPT per recipient from a script (a reply line, "close" to drop the connection, or
 the default 250), records every chunk of bytes as it arrived (to see PIPELINING groups), the
-number of sessions, and each message's envelope and exact DATA bytes."""
+number of sessions, and each message's envelope and exact DATA bytes (DATA that the client
+abandoned before the final "." is kept apart, in aborted)."""
 import socket
 import threading
 
@@ -22,6 +23,7 @@ class Peer:
         self.chunks = []
         self.commands = []
         self.messages = []  # (mail_from, [rcpts], data bytes)
+        self.aborted = []  # DATA bytes of transactions the client dropped before the "."
         self.lock = threading.Lock()
         self.running = True
         self.thread = threading.Thread(target=self._accept, daemon=True)
@@ -95,11 +97,16 @@ class Peer:
                         send("554 5.5.1 Error: no valid recipients")
                         continue
                     send("354 End data with <CR><LF>.<CR><LF>")
-                    data = b""
+                    data, ended = b"", False
                     for body_line in it:
                         if body_line == b".":
+                            ended = True
                             break
                         data += body_line + b"\r\n"
+                    if not ended:  # the client gave up: nothing was accepted
+                        with self.lock:
+                            self.aborted.append(data)
+                        return
                     with self.lock:
                         n = len(self.messages)
                         self.messages.append((state["from"], state["rcpts"], data))
