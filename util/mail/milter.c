@@ -367,6 +367,16 @@ static int filter_open(struct filter *f, struct milter_verdict *v)
 
 /* ---- macros ---- */
 
+void milter_macro_key(const char *word, struct str *key)
+{
+    size_t n = strlen(word);
+    if (n > 2 && word[0] == '{' && word[n - 1] == '}') {
+        str_set(key, "");
+        str_appendn(key, word + 1, n - 2);
+    } else
+        str_set(key, word);
+}
+
 const char *milter_macro_value(struct milters *m, const char *name)
 {
     const char *val = m->lookup ? m->lookup(name, m->lookup_ctx) : NULL;
@@ -385,13 +395,8 @@ static void add_macros(struct milters *m, struct filter *f, int stage, struct st
     const struct argv *list = f->macros[stage] ? f->macros[stage] : m->macros[stage];
     struct argv *names = argv_new(), *values = argv_new();
     for (size_t i = 0; i < list->n; i++) {
-        const char *w = list->v[i];
-        size_t n = strlen(w);
         struct str key = STR_INIT;
-        if (n > 2 && w[0] == '{' && w[n - 1] == '}')
-            str_appendn(&key, w + 1, n - 2);
-        else
-            str_set(&key, w);
+        milter_macro_key(list->v[i], &key);
         const char *val = key.len ? milter_macro_value(m, key.data) : NULL;
         if (val && key.len <= MILTER_NAME_LIMIT && strlen(val) <= MILTER_TEXT_LIMIT) {
             if (key.len == 1)

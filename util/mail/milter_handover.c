@@ -28,13 +28,8 @@ size_t milters_fds(const struct milters *m, int *fds, size_t max)
 static void add_names(struct argv *out, const struct argv *list)
 {
     for (size_t i = 0; list && i < list->n; i++) {
-        const char *w = list->v[i];
-        size_t n = strlen(w);
         struct str key = STR_INIT;
-        if (n > 2 && w[0] == '{' && w[n - 1] == '}')
-            str_appendn(&key, w + 1, n - 2);
-        else
-            str_set(&key, w);
+        milter_macro_key(list->v[i], &key);
         int seen = key.len == 0 || key.len > MILTER_NAME_LIMIT;
         for (size_t j = 0; !seen && j < out->n; j++)
             seen = strcmp(out->v[j], key.data) == 0;

@@ -44,6 +44,8 @@ struct milters {
     int borrowed;
 };
 
+/* A macro list word ("{name}" or "j") as the bare name. */
+void milter_macro_key(const char *word, struct str *key);
 /* The value of a macro: the caller's lookup, the handed-over values, then the defaults. */
 const char *milter_macro_value(struct milters *m, const char *name);
 
