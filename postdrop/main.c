@@ -6,6 +6,7 @@
 #include "base/mem.h"
 #include "base/str.h"
 #include "mail/config.h"
+#include "mail/user_acl.h"
 #include "mail/maildrop.h"
 #include "mail/paths.h"
 #include "mail/queue_record.h"
@@ -135,6 +136,7 @@ int main(int argc, char **argv)
             msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
     }
     load_config(config_dir);
+    user_acl_require("authorized_submit_users", "submit mail", 0);
     const char *queue_dir = config_get("queue_directory");
     if (chdir(queue_dir) < 0)
         msg_fatal_status(EX_TEMPFAIL, "chdir %s: %s", queue_dir, strerror(errno));

@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "mail/config.h"
+#include "mail/user_acl.h"
 #include "mail/maildrop.h"
 #include "mail/qmgr_trigger.h"
 #include "mail/queue_id.h"
@@ -137,7 +138,10 @@ int main(int argc, char **argv)
         msg_fatal_status(EX_USAGE, "bad mail queue ID: %s", arg);
     if (mode == PQ_SITE && (!maildrop_text_ok(arg, strlen(arg)) || strlen(arg) > 255))
         msg_fatal_status(EX_USAGE, "bad site name: %s", arg);
-    if (mode == PQ_LIST || mode == PQ_JSON)
+    if (mode == PQ_LIST || mode == PQ_JSON) {
+        user_acl_require("authorized_mailq_users", "view the mail queue", 1);
         return show_queue(mode == PQ_JSON);
+    }
+    user_acl_require("authorized_flush_users", "flush the mail queue", 1);
     return flush_queue();
 }

@@ -5,6 +5,7 @@
 
 #include "base/log.h"
 #include "mail/config.h"
+#include "mail/user_acl.h"
 #include "table/table_build.h"
 
 #include <errno.h>
@@ -142,10 +143,12 @@ int main(int argc, char **argv)
     case SM_MODE_VERIFY:
         return verify(&o);
     case SM_MODE_SMTP:
+        user_acl_require("authorized_submit_users", "submit mail", 0);
         return sm_smtp(stdin, stdout, &o);
     case SM_MODE_DELIVER:
         break;
     }
+    user_acl_require("authorized_submit_users", "submit mail", 0);
     int status = deliver(&o);
     argv_free(o.rcpts);
     str_release(&err);

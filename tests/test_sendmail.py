@@ -203,3 +203,29 @@ def test_pickup_removes_malformed_and_skips_unready_files():
         assert unready.exists()
     finally:
         inst.cleanup()
+
+
+def test_authorized_submit_users_refuses_and_writes_nothing():
+    inst = make_instance({"authorized_submit_users": f"!{inst_user()}, static:anyone"})
+    try:
+        r = inst.run("sendmail", "someone@example.com", input="Subject: x\n\nbody\n")
+        assert r.returncode == 77, r.stderr
+        assert f"sendmail: fatal: User {inst.user}({inst.pw.pw_uid}) is not allowed to " \
+               "submit mail" in r.stderr
+        assert maildrop(inst) == []
+        r = inst.run("postdrop", input="")
+        assert r.returncode == 77 and "is not allowed to submit mail" in r.stderr
+        # the same user when the list names them
+        inst.main["authorized_submit_users"] = f"{inst.user}"
+        inst.write_main_cf()
+        r = inst.run("sendmail", "someone@example.com", input="Subject: x\n\nbody\n")
+        assert r.returncode == 0, r.stderr
+        assert len(maildrop(inst)) == 1
+    finally:
+        inst.cleanup()
+
+
+def inst_user():
+    """The user the sandbox commands run as (nobody when the tests run as root)."""
+    import pwd
+    return "nobody" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
