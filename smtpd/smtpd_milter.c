@@ -7,14 +7,17 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/log.h"
 #include "base/mem.h"
 #include "mail/address.h"
 #include "mail/config.h"
+#include "mail/maps.h"
 #include "mail/milter.h"
 #include "mail/receive_override.h"
 #include "mail/tls.h"
+#include "table/table.h"
 
 /* ---- macros: what smtpd knows about the session ---- */
 
@@ -156,13 +159,38 @@ static int defer_refusal(struct smtpd_state *st, const char *stage, struct milte
 
 /* ---- the session ---- */
 
+/* smtpd_milter_maps: a per-client list (by client address) that replaces smtpd_milters, or
+ * DISABLE. A lookup error keeps smtpd_milters (logged). Returns the list to use. */
+static const char *client_milters(struct smtpd_state *st, struct str *buf)
+{
+    const char *maps = config_get("smtpd_milter_maps");
+    const char *list = config_get("smtpd_milters");
+    if (maps == NULL || *maps == 0)
+        return list;
+    static struct maps *m; /* opened once per process, like the access tables */
+    if (m == NULL)
+        m = maps_open("smtpd_milter_maps", maps, TABLE_FLAG_FOLD_KEY);
+    int rc = maps_find(m, st->addr, buf);
+    if (rc == TABLE_ERROR)
+        msg_warn("smtpd_milter_maps lookup error for %s: %s -- using smtpd_milters", st->addr,
+                 maps_error(m));
+    if (rc != TABLE_FOUND)
+        return list;
+    return strcasecmp(buf->data, "DISABLE") == 0 ? "" : buf->data;
+}
+
 int smtpd_milter_connect(struct smtpd_state *st)
 {
-    const char *list = config_get("smtpd_milters");
-    if (receive_override_has("no_milters") || list == NULL || list[strspn(list, ", \t\r\n")] == 0)
+    if (receive_override_has("no_milters"))
         return 0;
-    struct str err = STR_INIT;
+    struct str buf = STR_INIT, err = STR_INIT;
+    const char *list = client_milters(st, &buf);
+    if (list == NULL || list[strspn(list, ", \t\r\n")] == 0) {
+        str_release(&buf);
+        return 0;
+    }
     st->milters = milters_create(list, &err);
+    str_release(&buf);
     if (st->milters == NULL) {
         msg_warn("smtpd_milters: %s", err.data);
         str_release(&err);

@@ -286,3 +286,21 @@ def test_receive_override_no_milters_on_second_service(inst):
     assert "X-Filtered" not in box           # no_milters
     assert "To: alias-of-user@localhost" in box  # no_address_mappings
     assert log.read_text().count("connect ") == 1  # only the first service's session
+
+
+def test_smtpd_milter_maps_per_client(inst):
+    # 127.0.0.2 gets DISABLE, 127.0.0.3 gets its own filter instead of smtpd_milters
+    ep1, log1 = start_milter(inst, "addheader=X-Default:yes")
+    ep2, log2 = start_milter(inst, "addheader=X-Special:yes")
+    (inst.etc / "milter_map").write_text(f"127.0.0.2 DISABLE\n127.0.0.3 {ep2}\n")
+    start(inst, ep1, smtpd_milter_maps=f"cidr:{inst.etc}/milter_map")
+    for src, subject in (("127.0.0.1", "one"), ("127.0.0.2", "two"), ("127.0.0.3", "three")):
+        with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=20,
+                          source_address=(src, 0)) as s:
+            s.sendmail("a@example.org", [rcpt(inst)], f"Subject: {subject}\r\n\r\nx\r\n")
+    wait_for(lambda: mbox(inst).count("Subject: ") == 3, 20, what="three delivered")
+    msgs = mbox(inst).split("\nFrom ")
+    by_subject = {re.search(r"Subject: (\w+)", m).group(1): m for m in msgs}
+    assert "X-Default: yes" in by_subject["one"] and "X-Special" not in by_subject["one"]
+    assert "X-Default" not in by_subject["two"] and "X-Special" not in by_subject["two"]
+    assert "X-Special: yes" in by_subject["three"] and "X-Default" not in by_subject["three"]
