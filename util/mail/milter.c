@@ -220,6 +220,7 @@ void milters_free(struct milters *m)
         argv_free(m->macros[s]);
     argv_free(m->given_names);
     argv_free(m->given_values);
+    argv_free(m->defaults);
     free(m->v);
     free(m);
 }
@@ -367,6 +368,29 @@ static int filter_open(struct filter *f, struct milter_verdict *v)
 
 /* ---- macros ---- */
 
+/* milter_macro_defaults: "name=value" words (commas/white space; { } groups for values with
+ * spaces), the value of a macro nothing else defines. */
+static const char *macro_default(struct milters *m, const char *name)
+{
+    if (m->defaults == NULL) {
+        struct str err = STR_INIT;
+        m->defaults = argv_new();
+        const char *text = config_get("milter_macro_defaults");
+        if (split_words(text ? text : "", ", \t\r\n", 0, m->defaults, &err) < 0) {
+            msg_warn("milter_macro_defaults: %s -- ignored", err.data);
+            argv_clear(m->defaults);
+        }
+        str_release(&err);
+    }
+    size_t n = strlen(name);
+    for (size_t i = 0; i < m->defaults->n; i++) {
+        const char *w = m->defaults->v[i];
+        if (strncmp(w, name, n) == 0 && w[n] == '=')
+            return w + n + 1;
+    }
+    return NULL;
+}
+
 void milter_macro_key(const char *word, struct str *key)
 {
     size_t n = strlen(word);
@@ -387,6 +411,8 @@ const char *milter_macro_value(struct milters *m, const char *name)
         val = config_get("milter_macro_daemon_name");
     if (val == NULL && strcmp(name, "v") == 0)
         val = config_get("milter_macro_v");
+    if (val == NULL)
+        val = macro_default(m, name);
     return val;
 }
 

@@ -26,7 +26,8 @@ static int setup(void **state)
 {
     (void)state;
     struct str err = STR_INIT;
-    const char *cf = "milter_end_of_data_macros = i {auth_authen}\nmyhostname = h.example\n";
+    const char *cf = "milter_end_of_data_macros = i {auth_authen}\nmyhostname = h.example\n"
+                     "milter_macro_defaults = site=north, {auth_authen}=nobody\n";
     assert_int_equal(config_load_text("main.cf", cf, strlen(cf), &err), 0);
     str_release(&err);
     return 0;
@@ -79,6 +80,8 @@ static void test_round_trip(void **state)
     assert_int_equal(c->v[1].content_to, 7);
     assert_string_equal(milter_macro_value(c, "auth_authen"), "alice");
     assert_string_equal(milter_macro_value(c, "i"), "ABC123");
+    assert_string_equal(milter_macro_value(m, "site"), "north"); /* milter_macro_defaults */
+    assert_null(milter_macro_value(m, "sit"));
     int cfd = stream_fd(c->v[0].s);
     milters_free(c); /* borrowed: closes its copy, sends nothing */
     assert_false(fd_open(cfd));

@@ -42,6 +42,7 @@ struct milters {
      * connections belong to the submitting smtpd (no QUIT at the end). */
     struct argv *given_names, *given_values;
     int borrowed;
+    struct argv *defaults; /* milter_macro_defaults, parsed on first use */
 };
 
 /* A macro list word ("{name}" or "j") as the bare name. */
