@@ -6,6 +6,7 @@
 
 #include "base/log.h"
 #include "mail/config.h"
+#include "mail/flush_client.h"
 #include "mail/user_acl.h"
 #include "mail/maildrop.h"
 #include "mail/qmgr_trigger.h"
@@ -93,6 +94,26 @@ static int flush_queue(void)
     return 0;
 }
 
+/* -s site / -i queue_id through the flush service. */
+static int flush_one(int site, const char *arg)
+{
+    const char *qdir = config_get("queue_directory");
+    int timeout = (int)config_get_time("ipc_timeout");
+    int status = site ? flush_send_site(qdir, arg, timeout) : flush_send_file(qdir, arg, timeout);
+    switch (status) {
+    case FLUSH_STAT_OK:
+        return 0;
+    case FLUSH_STAT_BAD:
+        msg_fatal_status(EX_USAGE, "Invalid request: \"%s\"", arg);
+    case FLUSH_STAT_DENY:
+        msg_fatal_status(EX_UNAVAILABLE, "Flush service is not configured for destination \"%s\"",
+                         arg);
+    default:
+        msg_fatal_status(EX_UNAVAILABLE, "Cannot flush mail queue - mail system is down");
+    }
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     const char *config_dir = NULL, *arg = NULL;
@@ -143,5 +164,7 @@ int main(int argc, char **argv)
         return show_queue(mode == PQ_JSON);
     }
     user_acl_require("authorized_flush_users", "flush the mail queue", 1);
+    if (mode == PQ_SITE || mode == PQ_ID)
+        return flush_one(mode == PQ_SITE, arg);
     return flush_queue();
 }

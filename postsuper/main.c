@@ -8,6 +8,7 @@
 #include "mail/config.h"
 #include "mail/queue_file.h"
 #include "mail/queue_id.h"
+#include "mail/queue_move.h"
 #include "mail/queue_scan.h"
 
 #include <errno.h>
@@ -80,7 +81,7 @@ static void remove_logs(const char *id)
 /* Applies op to the file at rel; 1 when done. */
 static int apply(enum op op, const char *id, const char *rel)
 {
-    struct str from = STR_INIT, to = STR_INIT, trel = STR_INIT;
+    struct str from = STR_INIT;
     int done = 0;
     path_of(&from, rel);
     if (ops[op].to == NULL) {
@@ -88,24 +89,13 @@ static int apply(enum op op, const char *id, const char *rel)
         if (done)
             remove_logs(id);
     } else {
-        queue_path(&trel, ops[op].to, id, layout.hash_queue_names, layout.hash_queue_depth);
-        path_of(&to, str_cstr(&trel));
-        char *dir = strrchr(to.data, '/');
-        *dir = 0;
-        struct str why = STR_INIT;
-        fs_mkdir_p(to.data, 0700, &why);
-        *dir = '/';
-        str_release(&why);
-        done = strcmp(str_cstr(&from), str_cstr(&to)) != 0 &&
-               rename(str_cstr(&from), str_cstr(&to)) == 0;
+        done = queue_move(&layout, id, rel, ops[op].to) == 0;
     }
     if (done)
         msg_info("%s: %s", id, ops[op].log);
-    else if (errno != ENOENT)
+    else if (errno != ENOENT && errno != EEXIST) /* EEXIST: already in that queue */
         msg_warn("%s: %s", rel, strerror(errno));
     str_release(&from);
-    str_release(&to);
-    str_release(&trel);
     return done;
 }
 

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "base/log.h"
+#include "mail/flush_client.h"
 #include "base/mem.h"
 #include "mail/address.h"
 
@@ -220,9 +221,23 @@ int smtpd_cmd_etrn(struct smtpd_state *st, const char *args)
     st->ctx.etrn_domain = NULL;
     if (rc < 0)
         return -1;
-    /* No fast flush service yet: no domain is eligible. */
-    smtpd_reply(st, "459 4.3.0 <%s>: service unavailable", d);
-    return -1;
+    /* The flush service requeues the site's deferred mail (fast_flush_domains decides). */
+    switch (flush_send_site(".", d, (int)smtpd_conf.timeout)) {
+    case FLUSH_STAT_OK:
+        smtpd_reply(st, "250 Queuing started");
+        return 0;
+    case FLUSH_STAT_DENY:
+        msg_info("reject: ETRN %.100s from %s", d, st->namaddr);
+        smtpd_reply(st, "459 4.3.0 <%s>: service unavailable", d);
+        return -1;
+    case FLUSH_STAT_BAD:
+        msg_warn("bad ETRN %.100s request from %s", d, st->namaddr);
+        smtpd_reply(st, "458 Unable to queue messages");
+        return -1;
+    default:
+        smtpd_reply(st, "458 Unable to queue messages");
+        return -1;
+    }
 }
 
 int smtpd_cmd_help(struct smtpd_state *st, const char *args)

@@ -9,13 +9,14 @@ import threading
 
 class Peer:
     def __init__(self, ehlo=("PIPELINING", "SIZE 10000000", "8BITMIME", "DSN",
-                             "ENHANCEDSTATUSCODES"), rcpt_script=None, greeting="220 peer.test ESMTP"):
+                             "ENHANCEDSTATUSCODES"), rcpt_script=None, greeting="220 peer.test ESMTP",
+                 port=0):
         self.ehlo = list(ehlo)
         self.rcpt_script = rcpt_script or {}
         self.greeting = greeting
         self.sock = socket.socket()
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("127.0.0.1", port))
         self.sock.listen(16)
         self.sock.settimeout(0.2)
         self.port = self.sock.getsockname()[1]
