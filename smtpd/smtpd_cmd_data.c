@@ -62,6 +62,8 @@ int smtpd_cmd_data(struct smtpd_state *st, const char *args)
     if (smtpd_run_check(st, smtpd_check_data, "DATA", NULL) < 0)
         return -1;
     struct smtpd_content *c = smtpd_txn_begin_content(st);
+    if (!c)
+        return -1; /* the before-queue filter refused DATA (its reply was sent) */
     smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
     int rc = smtpd_read_data(st->s, c);
     if (rc != 0) {
@@ -128,8 +130,9 @@ int smtpd_cmd_bdat(struct smtpd_state *st, const char *args)
         e = content_state_error(st);
         if (!e && smtpd_run_check(st, smtpd_check_data, "BDAT", NULL) < 0) {
             replied = 1; /* the chunk is still read below, to keep the framing */
+        } else if (!e && !smtpd_txn_begin_content(st)) {
+            replied = 1; /* the before-queue filter refused DATA (its reply was sent) */
         } else if (!e) {
-            smtpd_txn_begin_content(st);
             st->bdat_active = 1;
         }
     }
