@@ -1,5 +1,5 @@
-/* smtp.h: the interface between the modules of the smtp/lmtp delivery agent: reply parsing
- * (smtp_reply.c), EHLO keywords, message text encoding (smtp_text.c), MX ordering
+/* smtp.h: the interface between the modules of the smtp/lmtp delivery agent: EHLO keywords
+ * (smtp_reply.c; reply reading and DATA encoding are util/mail/smtp_proto), MX ordering
  * (smtp_mx.c), next hops, addresses and connecting (smtp_connect.c), the client protocol
  * (smtp_session.c), content checks (smtp_checks.c), the connection cache (smtp_cache.c) and the
  * per-request glue (smtp_deliver.c). */
@@ -11,33 +11,12 @@
 #include "base/stream.h"
 #include "mail/deliver_request.h"
 #include "mail/mime_scan.h"
+#include "mail/smtp_proto.h"
 
 #include <stddef.h>
 #include <time.h>
 
-/* ---- replies (smtp_reply.c) ---- */
-#define SMTP_REPLY_LINE_MAX 2048 /* bytes per reply line */
-#define SMTP_REPLY_LINES_MAX 100 /* lines per reply */
-
-struct smtp_reply {
-    int code;           /* 250 */
-    struct str dsn;     /* enhanced code of the first line, else derived "2.0.0" */
-    struct str text;    /* the whole reply, lines joined by a space: "250 2.0.0 Ok" */
-    struct argv *lines; /* each line's text after "250-" / "250 " */
-};
-void smtp_reply_init(struct smtp_reply *r);
-void smtp_reply_release(struct smtp_reply *r);
-/* One reply line: "NNN-text" or "NNN text" (or bare "NNN"). Returns 0, or -1 when malformed.
- * *more is 1 for a continuation line. */
-int smtp_reply_parse_line(const char *line, int *code, int *more, const char **text);
-/* Reads one complete reply. Returns 0, STREAM_EOF, STREAM_ERROR, STREAM_TIMEOUT, or
- * SMTP_REPLY_BAD (malformed, too long, too many lines, inconsistent codes). */
-enum { SMTP_REPLY_BAD = -10 };
-int smtp_reply_read(struct stream *s, struct smtp_reply *r);
-/* The enhanced status code at the start of text that agrees with the reply class, else
- * "<class>.0.0". */
-void smtp_reply_dsn(int code, const char *text, struct str *dsn);
-
+/* ---- EHLO keywords (smtp_reply.c) ---- */
 /* EHLO keywords (from the lines after the first). */
 enum {
     SMTP_FEAT_PIPELINING = 1 << 0,
@@ -54,20 +33,7 @@ enum {
  * discard: keywords to ignore (smtp_discard_ehlo_keywords), may be NULL. */
 unsigned smtp_ehlo_features(const struct argv *lines, const char *discard, long *size);
 
-/* ---- message text (smtp_text.c) ---- */
-struct smtp_text_state {
-    int bol;    /* at the beginning of an output line */
-    size_t col; /* bytes on the current output line */
-};
-void smtp_text_init(struct smtp_text_state *st);
-/* Appends a piece of message content to out in SMTP DATA form: CRLF line ends, a leading
- * '.' doubled, lines longer than limit (0: none) broken with CRLF SPACE. eol: the piece
- * ends a line (REC_LINE) rather than continuing (REC_PART). */
-void smtp_text_put(struct smtp_text_state *st, struct str *out, const char *data, size_t len,
-                   int eol, size_t limit);
-/* The "." line that ends DATA (after an unfinished last line, a CRLF first). */
-void smtp_text_end(struct smtp_text_state *st, struct str *out);
-
+/* ---- log and DSN texts (smtp_text.c) ---- */
 /* Log and DSN texts. */
 /* "host H[A] said: TEXT (in reply to CMD command)" */
 void smtp_text_said(struct str *out, const char *host, const char *addr, const char *text,

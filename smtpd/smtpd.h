@@ -15,6 +15,7 @@
 struct tls_session;
 struct sasl_srv;
 struct milters;
+struct smtpd_proxy;
 
 #if defined(__has_include)
 #if __has_include("mail/dsn.h")
@@ -99,6 +100,7 @@ struct smtpd_state {
     int body_8bit, smtputf8;
     char *envid, *ret;
     struct cleanup_client *cl;
+    struct smtpd_proxy *proxy; /* smtpd_proxy.c: the before-queue filter, instead of cl */
     struct str queue_id;
     struct argv *rcpts, *orcpts, *notifies; /* accepted recipients, sent at DATA time */
     /* TLS (smtpd_tls.c) and SASL (smtpd_sasl.c) */
@@ -267,8 +269,11 @@ int smtpd_read_data(struct stream *s, struct smtpd_content *c);
 int smtpd_txn_open(struct smtpd_state *st);
 void smtpd_txn_add_rcpt(struct smtpd_state *st, const char *rcpt,
                         const struct smtpd_rcpt_params *p);
-/* Writes the Received header and starts the content; returns the assembler. */
+/* Writes the Received header and starts the content; returns the assembler, or NULL when the
+ * before-queue filter refused DATA (the reply was sent). */
 struct smtpd_content *smtpd_txn_begin_content(struct smtpd_state *st);
+/* Our Received: header, one line each (without newline); " id QUEUEID" only with a queue file. */
+void smtpd_txn_received(const struct smtpd_state *st, struct argv *lines);
 /* Finishes the message after the content (reply sent); 0 when queued. */
 int smtpd_txn_finish(struct smtpd_state *st);
 /* Drops the transaction (cleanup_abort when open) and resets its state. */

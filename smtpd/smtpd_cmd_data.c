@@ -63,6 +63,8 @@ int smtpd_cmd_data(struct smtpd_state *st, const char *args)
         smtpd_milter_data(st, "DATA") < 0)
         return -1;
     struct smtpd_content *c = smtpd_txn_begin_content(st);
+    if (!c)
+        return -1; /* the before-queue filter refused DATA (its reply was sent) */
     smtpd_reply(st, "354 End data with <CR><LF>.<CR><LF>");
     int rc = smtpd_read_data(st->s, c);
     if (rc != 0) {
@@ -130,8 +132,9 @@ int smtpd_cmd_bdat(struct smtpd_state *st, const char *args)
         if (!e && (smtpd_run_check(st, smtpd_check_data, "BDAT", NULL) < 0 ||
                    smtpd_milter_data(st, "BDAT") < 0)) {
             replied = 1; /* the chunk is still read below, to keep the framing */
+        } else if (!e && !smtpd_txn_begin_content(st)) {
+            replied = 1; /* the before-queue filter refused DATA (its reply was sent) */
         } else if (!e) {
-            smtpd_txn_begin_content(st);
             st->bdat_active = 1;
         }
     }

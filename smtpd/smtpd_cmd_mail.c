@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "mail/address.h"
+#include "smtpd_proxy.h"
 
 /* "FROM:<path> params" -> path span and the rest; -1 on a syntax error. */
 static int split_path(const char *args, const char *keyword, const char **path, size_t *len,
@@ -128,6 +129,8 @@ static int accept_rcpt(struct smtpd_state *st, const struct addr_parsed *p,
         rc = smtpd_milter_rcpt(st, p->addr.data, params);
     if (rc == 0 && !st->cl && smtpd_txn_open(st) < 0)
         rc = -1;
+    if (rc == 0 && st->proxy && smtpd_proxy_rcpt(st, p->addr.data, rp) < 0)
+        rc = -1; /* smtpd_proxy.c: the before-queue filter refused it (its reply was sent) */
     if (rc == 0) {
         smtpd_txn_add_rcpt(st, p->addr.data, rp);
         if (st->rcpt_count == 0)

@@ -4,6 +4,7 @@
  * runs in the cleanup service, which holds the content: the connections are handed over when
  * the cleanup connection opens and the filters' state with the envelope (docs/milter.md). */
 #include "smtpd.h"
+#include "smtpd_proxy.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,10 @@ int smtpd_milter_connect(struct smtpd_state *st)
         str_release(&buf);
         return 0;
     }
+    static int warned;
+    if (smtpd_proxy_enabled() && !warned++)
+        msg_warn("smtpd_milters with smtpd_proxy_filter: the filters do not see the message "
+                 "content here; configure them on the smtpd that receives from the proxy");
     st->milters = milters_create(list, &err);
     str_release(&buf);
     if (st->milters == NULL) {

@@ -18,6 +18,7 @@
 #include "mail/milter.h"
 #include "mail/receive_override.h"
 #include "mail/queue_record.h"
+#include "smtpd_proxy.h"
 
 #define CLEANUP_ENDPOINT "public/cleanup"
 
@@ -32,12 +33,20 @@ static int open_flags(const struct smtpd_state *st)
     return flags;
 }
 
+static void log_client(struct smtpd_state *st);
+
 int smtpd_txn_open(struct smtpd_state *st)
 {
     struct str why = STR_INIT;
-    if (st->cl)
+    if (st->cl || st->proxy)
         return 0;
     str_clear(&st->queue_id);
+    if (smtpd_proxy_enabled()) { /* smtpd_proxy.c: the before-queue filter instead of cleanup */
+        if (smtpd_proxy_open(st) < 0)
+            return -1;
+        log_client(st);
+        return 0;
+    }
     int fds[MILTER_HANDOVER_MAX];
     size_t nfds = smtpd_milter_fds(st, fds, MILTER_HANDOVER_MAX);
     if (st->milters)
@@ -55,8 +64,15 @@ int smtpd_txn_open(struct smtpd_state *st)
     }
     str_release(&why);
     st->ctx.queue_id = st->queue_id.data;
+    log_client(st);
+    return 0;
+}
+
+/* "<ID>: client=name[addr]" (NOQUEUE with a before-queue filter), with the SASL login. */
+static void log_client(struct smtpd_state *st)
+{
     struct str m = STR_INIT;
-    str_appendf(&m, "%s: client=%s", st->queue_id.data, st->namaddr);
+    str_appendf(&m, "%s: client=%s", st->queue_id.len ? st->queue_id.data : "NOQUEUE", st->namaddr);
     if (st->sasl_method)
         str_appendf(&m, ", sasl_method=%s", st->sasl_method);
     if (st->sasl_username) {
@@ -69,7 +85,6 @@ int smtpd_txn_open(struct smtpd_state *st)
     }
     msg_info("%s", str_cstr(&m));
     str_release(&m);
-    return 0;
 }
 
 void smtpd_txn_add_rcpt(struct smtpd_state *st, const char *rcpt, const struct smtpd_rcpt_params *p)
@@ -147,13 +162,13 @@ static void emit_to_cleanup(void *ctx, int type, const char *data, size_t len)
     cleanup_put(st->cl, type, data, len);
 }
 
-static void put_line(struct smtpd_state *st, const struct str *line)
+static void put_line(struct argv *lines, const struct str *line)
 {
-    cleanup_put(st->cl, REC_LINE, line->data, line->len);
+    argv_add(lines, str_cstr(line));
 }
 
 /* Received: from helo (name [addr])\n\tby host (Kestrel) with ESMTP id ID\n\tfor <rcpt>; date */
-static void put_received(struct smtpd_state *st)
+void smtpd_txn_received(const struct smtpd_state *st, struct argv *lines)
 {
     struct str l = STR_INIT;
     char date[128];
@@ -164,7 +179,7 @@ static void put_received(struct smtpd_state *st)
     int v6 = strchr(st->addr, ':') != NULL;
     str_appendf(&l, "Received: from %s (%s [%s%s])", st->helo ? st->helo : st->name, st->name,
                 v6 ? "IPv6:" : "", st->addr);
-    put_line(st, &l);
+    put_line(lines, &l);
     struct argv *extra = argv_new();
     smtpd_tls_received(st, extra);
     if (smtpd_conf.sasl_auth_header && st->sasl_username) {
@@ -174,26 +189,38 @@ static void put_received(struct smtpd_state *st)
         argv_add(extra, str_cstr(&l));
     }
     for (size_t i = 0; i < extra->n; i++)
-        cleanup_puts(st->cl, REC_LINE, extra->v[i]);
+        argv_add(lines, extra->v[i]);
     argv_free(extra);
-    str_setf(&l, "\tby %s (%s) with %s id %s", smtpd_conf.myhostname, smtpd_conf.mail_name,
-             st->protocol, st->queue_id.data);
+    str_setf(&l, "\tby %s (%s) with %s", smtpd_conf.myhostname, smtpd_conf.mail_name, st->protocol);
+    if (st->queue_id.len)
+        str_appendf(&l, " id %s", st->queue_id.data);
     if (st->rcpt_count == 1 && st->first_rcpt.len && !st->ctx.actions.redirect) {
-        put_line(st, &l);
+        put_line(lines, &l);
         str_set(&l, "\tfor <");
         smtpd_sanitize(st->first_rcpt.data, st->first_rcpt.len, &l);
         str_appendf(&l, ">; %s", date);
     } else {
         str_append(&l, ";");
-        put_line(st, &l);
+        put_line(lines, &l);
         str_setf(&l, "\t%s", date);
     }
-    put_line(st, &l);
+    put_line(lines, &l);
     str_release(&l);
+}
+
+static void put_received(struct smtpd_state *st)
+{
+    struct argv *lines = argv_new();
+    smtpd_txn_received(st, lines);
+    for (size_t i = 0; i < lines->n; i++)
+        cleanup_puts(st->cl, REC_LINE, lines->v[i]);
+    argv_free(lines);
 }
 
 struct smtpd_content *smtpd_txn_begin_content(struct smtpd_state *st)
 {
+    if (st->proxy) /* smtpd_proxy.c: the content goes to the before-queue filter */
+        return smtpd_proxy_begin_content(st);
     const struct smtpd_check_actions *a = &st->ctx.actions;
     put_envelope(st);
     cleanup_put(st->cl, REC_CONTENT, "", 0);
@@ -233,6 +260,8 @@ int smtpd_txn_finish(struct smtpd_state *st)
     } else if (c->bare_lf && smtpd_conf.bare_lf == BARE_LF_YES) {
         smtpd_reply(st, "550 5.5.2 Error: bare <LF> received");
         cleanup_abort(st->cl);
+    } else if (st->proxy) { /* smtpd_proxy.c: "." and the before-queue filter's reply */
+        rc = smtpd_proxy_finish(st);
     } else if (st->milter_discard) { /* a filter said so before the end of the message */
         cleanup_abort(st->cl);       /* logged when the filter asked */
         smtpd_reply(st, "250 2.0.0 Ok: queued as %s", st->queue_id.data);
@@ -262,6 +291,7 @@ void smtpd_txn_reset(struct smtpd_state *st)
     if (st->cl)
         cleanup_abort(st->cl);
     st->cl = NULL;
+    smtpd_proxy_close(st); /* smtpd_proxy.c: ends the before-queue filter transaction */
     if (st->content) {
         smtpd_content_release(st->content);
         free(st->content);
