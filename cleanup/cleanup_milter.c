@@ -328,9 +328,12 @@ static void edit_envelope(struct cleanup_state *st, const struct milter_edit *e)
     strip_brackets(e->addr, &a);
     if (!clean_addr(a.data) || a.len > CLEANUP_ENV_LIMIT)
         msg_warn("%s: milter: bad address in request -- ignored", st->queue_id);
-    else if (e->type == MILTER_EDIT_ADD_RCPT)
+    else if (e->type == MILTER_EDIT_ADD_RCPT) {
+        if (e->args && *e->args) /* as Postfix: the recipient is added, its parameters not */
+            msg_warn("%s: milter: ignoring ESMTP arguments \"%.100s\" of added recipient <%s>",
+                     st->queue_id, e->args, a.data);
         add_rcpt(&st->rcpts, a.data);
-    else if (e->type == MILTER_EDIT_DEL_RCPT)
+    } else if (e->type == MILTER_EDIT_DEL_RCPT)
         del_rcpt(st, a.data);
     else
         str_set(&st->sender, a.data);

@@ -304,3 +304,13 @@ def test_smtpd_milter_maps_per_client(inst):
     assert "X-Default: yes" in by_subject["one"] and "X-Special" not in by_subject["one"]
     assert "X-Default" not in by_subject["two"] and "X-Special" not in by_subject["two"]
     assert "X-Special: yes" in by_subject["three"] and "X-Default" not in by_subject["three"]
+
+
+def test_added_recipient_with_esmtp_args_is_added_args_ignored(inst):
+    ep, _ = start_milter(inst, "addrcpt_par=extra@localhost")
+    start(inst, ep, local_recipient_maps="", alias_maps="", luser_relay="")
+    with smtplib.SMTP("127.0.0.1", inst.smtp_port, timeout=20) as s:
+        s.sendmail("a@example.org", [rcpt(inst)], "Subject: plus one\r\n\r\nx\r\n")
+    wait_for(lambda: "to=<extra@localhost>" in inst.log(), 20, what="delivery to the added one")
+    assert re.search(r'milter: ignoring ESMTP arguments "NOTIFY=NEVER" of added recipient '
+                     r'<extra@localhost>', inst.log()), inst.log()
