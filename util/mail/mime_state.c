@@ -188,7 +188,7 @@ static void content_encoding(struct mime_state *ms, const char *value, size_t le
 static const struct header_info *note_header(struct mime_state *ms, const char *text, size_t len)
 {
     size_t voff = 0, nlen = header_name_length(text, len, &voff);
-    if (has_8bit(text, len))
+    if ((ms->options & MIME_OPT_REPORT_8BIT_IN_HEADER) && has_8bit(text, len))
         report(ms, MIME_OPT_REPORT_8BIT_IN_HEADER, MIME_ERR_8BIT_IN_HEADER, text, len);
     if (!(ms->options & MIME_OPT_DISABLE_MIME) && nlen > 0) {
         if (header_is(text, nlen, "Content-Type"))
@@ -314,7 +314,8 @@ static long find_boundary(const struct mime_state *ms, const char *line, size_t 
 
 static void body_line(struct mime_state *ms, const char *line, size_t len)
 {
-    if (ms->encoding == ENC_7BIT && has_8bit(line, len))
+    if ((ms->options & MIME_OPT_REPORT_8BIT_IN_7BIT_BODY) && ms->encoding == ENC_7BIT &&
+        has_8bit(line, len))
         report(ms, MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, MIME_ERR_8BIT_IN_7BIT_BODY, line, len);
     long i = find_boundary(ms, line, len);
     if (i >= 0) {
