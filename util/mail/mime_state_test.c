@@ -2,7 +2,8 @@
  * message), body offsets per segment, boundaries (quoted, nested, closed by an outer one,
  * trailing junk, truncated), multipart/digest, malformed header blocks, the nesting limit,
  * encoding domains, 8-bit data, header truncation, disabled MIME, very long lines, and the
- * primary-header entry points cleanup uses. Each event is logged as one line of text. */
+ * primary-header entry points cleanup uses; and random input. Each event is logged as one line
+ * of text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -416,6 +417,74 @@ static void test_finish_flushes_pending_header(void **state)
     mime_state_free(ms);
 }
 
+/* Random input from whole MIME lines and random fragments: the parser must stay within its
+ * limits (and the sanitizer build finds no memory error). */
+static void random_line(unsigned *seed, struct str *line)
+{
+    static const char *const lines[] = {
+        "Content-Type: multipart/mixed; boundary=a",
+        "Content-Type: multipart/mixed; boundary=\"b\"",
+        "Content-Type: multipart/digest; boundary=c",
+        "Content-Type: message/rfc822",
+        "",
+        "",
+        "--a",
+        "--b",
+        "--c",
+        "--a--",
+        "--b--",
+        "--c--",
+        " folded",
+        "X-H: v",
+        "body \xff",
+        "Content-Transfer-Encoding: base64",
+    };
+    static const char *const frags[] = {
+        "--", "a",  "b", "--a", "\"", " ",    "(",
+        ")",  "\\", ";", "=",   ":",  "\xff", "Content-Type: multipart/x; boundary="};
+    *seed = *seed * 1103515245 + 12345;
+    str_set(line, "");
+    if ((*seed >> 16) % 10 < 8) {
+        *seed = *seed * 1103515245 + 12345;
+        str_append(line, lines[(*seed >> 16) % (sizeof(lines) / sizeof(lines[0]))]);
+        return;
+    }
+    for (int n = (int)((*seed >> 20) % 6); n > 0; n--) {
+        *seed = *seed * 1103515245 + 12345;
+        str_append(line, frags[(*seed >> 16) % (sizeof(frags) / sizeof(frags[0]))]);
+    }
+}
+
+static void test_random_input(void **state)
+{
+    (void)state;
+    unsigned seed = 12345;
+    size_t deepest = 0;
+    int errors = 0;
+    struct str line = STR_INIT;
+    const char *top = "Content-Type: multipart/mixed; boundary=a";
+    for (int msg = 0; msg < 250; msg++) {
+        struct mime_state *ms =
+            make(MIME_OPT_REPORT_NESTING | MIME_OPT_REPORT_ENCODING_DOMAIN |
+                     MIME_OPT_REPORT_TRUNC_HEADER | MIME_OPT_REPORT_8BIT_IN_HEADER |
+                     MIME_OPT_REPORT_8BIT_IN_7BIT_BODY,
+                 3, 64, 3);
+        mime_state_update(ms, top, strlen(top));
+        for (int i = 0; i < 200; i++) {
+            random_line(&seed, &line);
+            mime_state_update(ms, line.data, line.len);
+            assert_true(mime_state_depth(ms) <= 3);
+            if (mime_state_depth(ms) > deepest)
+                deepest = mime_state_depth(ms);
+        }
+        errors |= mime_state_finish(ms);
+        mime_state_free(ms);
+    }
+    str_release(&line);
+    assert_int_equal(deepest, 3); /* the input did nest, up to the limit */
+    assert_int_equal(errors & MIME_ERR_NESTING, MIME_ERR_NESTING);
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -438,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_long_lines),
         cmocka_unit_test(test_primary_entry_points),
         cmocka_unit_test(test_finish_flushes_pending_header),
+        cmocka_unit_test(test_random_input),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
