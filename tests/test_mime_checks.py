@@ -1,13 +1,15 @@
 """End-to-end tests of MIME-aware content checks in cleanup (header_checks(5)): mail goes in
 over SMTP (smtplib) through the shipped master.cf, and the test asserts on the SMTP reply, the
 cleanup log line, and what local delivery wrote. Each table is set explicitly, since
-mime_header_checks and nested_header_checks default to $header_checks."""
+mime_header_checks and nested_header_checks default to $header_checks. One test takes the local
+submission path with a non_smtpd_milters filter (tests/helpers/test_milter.c)."""
 import smtplib
+import subprocess
 
 import pytest
 
 from conftest import REPO
-from instance import Instance, wait_for
+from instance import Instance, helper_path, wait_for
 
 SENDER = "sender@example.org"
 
@@ -207,3 +209,27 @@ def test_strict_mime_encoding_domain(inst):
     r = send(inst, bad.replace("base64", "7bit"))
     assert r is None
     wait_delivered(inst, "encoded multipart")
+
+
+def test_checks_apply_before_non_smtpd_milters(inst):
+    sock, mlog = inst.root / "milter.sock", inst.root / "milter.log"
+    milter = subprocess.Popen(inst._as_user([helper_path("test_milter"), f"unix:{sock}",
+                                             str(mlog), "addheader=X-Added:yes"]))
+    try:
+        wait_for(lambda: mlog.exists() and "ready" in mlog.read_text() and sock.exists(),
+                 what="the test milter")
+        configure(inst, {"mime_header_checks": ["/^X-Part-Tracking:/ IGNORE"],
+                         "body_checks": ["/^secret line/ REPLACE redacted line"]},
+                  non_smtpd_milters=f"unix:{sock}")
+        r = inst.run("sendmail", "-f", SENDER, inst.user, input=multipart(
+            "Content-Type: text/plain\nX-Part-Tracking: 7\n\nsecret line\n",
+            "Content-Type: text/plain\n\nsecond part\n"))
+        assert r.returncode == 0, r.stderr
+        box = wait_delivered(inst, "second part")
+        assert "X-Added: yes" in box  # the filter ran
+        assert "redacted line" in box and "secret line" not in box
+        assert "X-Part-Tracking" not in box
+        assert box.count("--=-b1") == 3
+    finally:
+        milter.kill()
+        milter.wait()
