@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <time.h>
 
+struct mime_state;
+
 /* Address classes (canonical_classes, masquerade_classes). */
 #define CLASS_ENV_SENDER (1 << 0)
 #define CLASS_ENV_RCPT (1 << 1)
@@ -38,8 +40,11 @@ struct cleanup_config {
     long long queue_minfree;
     long delay_warning_time; /* seconds; 0: no W record */
     struct maps *canonical, *send_canon, *rcpt_canon, *virtual_alias;
-    struct maps *header_checks, *mime_header_checks, *body_checks;
+    struct maps *header_checks, *mime_header_checks, *nested_header_checks, *body_checks;
     struct maps *milter_header_checks;
+    /* MIME processing (cleanup_mime.c) */
+    int disable_mime, strict_7bit_headers, strict_8bitmime, strict_8bitmime_body, strict_encoding;
+    long mime_nesting_limit, mime_boundary_limit;
     const char *non_smtpd_milters;
     int canon_classes, send_canon_classes, rcpt_canon_classes, masq_classes;
     struct argv *masq_domains, *masq_exceptions, *local_domains;
@@ -94,8 +99,9 @@ struct cleanup_state {
     struct str message_id; /* for the log */
     int message_id_resent;
     /* body */
-    long body_checked;
-    struct str line; /* the logical line being assembled from P/L records */
+    struct mime_state *mime; /* the MIME structure after the primary headers */
+    struct str scratch;      /* a body line under body_checks */
+    struct str line;         /* the logical line being assembled from P/L records */
     struct queue_file_writer *w;
     /* non_smtpd_milters (cleanup_milter.c): the envelope and headers wait in memory and the
      * body in an unnamed spool file until the filters have seen the message */
@@ -163,6 +169,8 @@ enum check_result { CHECK_KEEP, CHECK_DROP, CHECK_REPLACED };
  * prepend (prepend text is appended to the argv). */
 enum check_result cleanup_check(struct cleanup_state *st, struct maps *m, const char *class,
                                 struct str *text, struct argv *prepend);
+/* Appends the client for log lines: "name[address]", or "local". */
+void cleanup_log_origin(const struct cleanup_state *st, struct str *out);
 
 /* cleanup_milter.c: non_smtpd_milters (docs/milter.md). */
 /* Opens the filters for a message with CLEANUP_FLAG_MILTER (status set on a bad list). */
@@ -185,6 +193,21 @@ void cleanup_milter_release(struct cleanup_state *st);
 /* cleanup_out.c */
 void cleanup_out_line(struct cleanup_state *st, const char *line, size_t len);
 void cleanup_out_header(struct cleanup_state *st, const struct str *hdr);
+
+/* cleanup_mime.c: the content after the primary headers, through the MIME parser: part
+ * headers -> mime_header_checks, attached message headers -> nested_header_checks, body
+ * lines -> body_checks (body_checks_size_limit bytes of each body segment); MIME errors
+ * reject (5.6.0). */
+/* Starts the parser (cleanup_headers_done, before the primary headers are processed). */
+void cleanup_mime_start(struct cleanup_state *st);
+/* A primary header, as received (for its Content-Type / Content-Transfer-Encoding). */
+void cleanup_mime_primary_header(struct cleanup_state *st, const struct str *hdr);
+/* The primary header section is over (its separator is written by the caller). */
+void cleanup_mime_primary_end(struct cleanup_state *st);
+/* A body line (any line after the primary header section). */
 void cleanup_body_line(struct cleanup_state *st, struct str *line);
+/* The end of the content (before the X record): a part header still pending goes out. */
+void cleanup_body_end(struct cleanup_state *st);
+void cleanup_mime_release(struct cleanup_state *st);
 
 #endif

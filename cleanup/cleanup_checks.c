@@ -1,4 +1,5 @@
-/* cleanup_checks: header_checks, mime_header_checks and body_checks actions (header_checks(5)):
+/* cleanup_checks: header_checks, mime_header_checks, nested_header_checks and body_checks
+ * actions (header_checks(5)):
  * REJECT, DISCARD, HOLD, IGNORE, WARN, INFO, REPLACE, PREPEND, REDIRECT, BCC, FILTER, DUNNO,
  * OK. Each action is one table entry; logged actions use Postfix's log-line shape. */
 #include "cleanup.h"
@@ -20,18 +21,23 @@ struct check_ctx {
     struct argv *prepend;
 };
 
+void cleanup_log_origin(const struct cleanup_state *st, struct str *out)
+{
+    const char *name = cleanup_attr(st, "client_name"), *addr = cleanup_attr(st, "client_address");
+    if (addr)
+        str_appendf(out, "%s[%s]", name ? name : "unknown", addr);
+    else
+        str_append(out, "local");
+}
+
 /* "<ID>: action: class text from client; from=<s> to=<r> proto=P helo=<h>[: detail]" */
 static void log_action(const struct check_ctx *c, const char *action, const char *detail)
 {
     struct cleanup_state *st = c->st;
     struct str line = STR_INIT;
-    str_setf(&line, "%s: %s: %s %.200s", st->queue_id, action, c->class, c->text->data);
-    const char *name = cleanup_attr(st, "client_name"), *addr = cleanup_attr(st, "client_address");
-    if (addr)
-        str_appendf(&line, " from %s[%s];", name ? name : "unknown", addr);
-    else
-        str_append(&line, " from local;");
-    str_appendf(&line, " from=<%s>", st->sender.data ? st->sender.data : "");
+    str_setf(&line, "%s: %s: %s %.200s from ", st->queue_id, action, c->class, c->text->data);
+    cleanup_log_origin(st, &line);
+    str_appendf(&line, "; from=<%s>", st->sender.data ? st->sender.data : "");
     if (st->rcpts.n > 0)
         str_appendf(&line, " to=<%s>", st->rcpts.v[0].addr);
     const char *proto = cleanup_attr(st, "client_protocol"),

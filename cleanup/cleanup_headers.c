@@ -37,13 +37,15 @@ int cleanup_header_line(struct cleanup_state *st, const char *line, size_t len)
         }
         return 0;
     }
-    if (st->nhdr >= CLEANUP_MAX_HEADERS || header_name_length(line, len, NULL) == 0)
+    size_t voff = 0, nlen = header_name_length(line, len, &voff);
+    if (st->nhdr >= CLEANUP_MAX_HEADERS || nlen == 0)
         return 1;
     st->hdrs = xgrow(st->hdrs, &st->hdr_cap, st->nhdr + 1, sizeof(*st->hdrs));
     struct str *h = &st->hdrs[st->nhdr++].text;
     *h = (struct str)STR_INIT;
     str_set(h, "");
-    append_bounded(h, line, len);
+    append_bounded(h, line, nlen); /* the obsolete "Name :" becomes "Name:", as in Postfix */
+    append_bounded(h, line + voff - 1, len - voff + 1);
     return 0;
 }
 
@@ -269,8 +271,12 @@ void cleanup_headers_done(struct cleanup_state *st)
     struct argv *out = argv_new();
     struct str received = STR_INIT;
     st->in_headers = 1;
-    for (size_t i = 0; i < st->nhdr; i++)
+    cleanup_mime_start(st);
+    for (size_t i = 0; i < st->nhdr; i++) {
+        cleanup_mime_primary_header(st, &st->hdrs[i].text);
         process_header(st, &st->hdrs[i].text, out);
+    }
+    cleanup_mime_primary_end(st);
     if (cleanup_cfg.hopcount_limit > 0 && st->hops > cleanup_cfg.hopcount_limit)
         cleanup_fail(st, CLEANUP_STAT_HOPS, NULL);
     add_missing(st, out, &received);

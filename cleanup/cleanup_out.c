@@ -1,5 +1,6 @@
 /* cleanup_out: content output — lines split into P/L pieces at line_length_limit, headers
- * written one physical line at a time, body_checks on body lines, and message_size_limit. */
+ * written one physical line at a time, and message_size_limit. Body lines come here through
+ * cleanup_mime.c (MIME structure, header and body checks). */
 #include "cleanup.h"
 
 #include "base/mem.h"
@@ -35,22 +36,4 @@ void cleanup_out_header(struct cleanup_state *st, const struct str *hdr)
             break;
         p = nl + 1;
     }
-}
-
-void cleanup_body_line(struct cleanup_state *st, struct str *line)
-{
-    if (st->status || st->discard)
-        return;
-    if ((st->flags & CLEANUP_FLAG_FILTER) && cleanup_cfg.body_checks &&
-        st->body_checked < cleanup_cfg.body_checks_size_limit) {
-        st->body_checked += (long)line->len + 1;
-        struct argv *pre = argv_new();
-        enum check_result r = cleanup_check(st, cleanup_cfg.body_checks, "body", line, pre);
-        for (size_t i = 0; i < pre->n; i++)
-            cleanup_out_line(st, pre->v[i], strlen(pre->v[i]));
-        argv_free(pre);
-        if (r == CHECK_DROP)
-            return;
-    }
-    cleanup_out_line(st, line->data, line->len);
 }

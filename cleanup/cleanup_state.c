@@ -56,6 +56,7 @@ void cleanup_state_release(struct cleanup_state *st)
         str_release(&st->hdrs[i].text);
     free(st->hdrs);
     cleanup_milter_release(st);
+    cleanup_mime_release(st);
     memset(st, 0, sizeof(*st));
 }
 
@@ -160,8 +161,16 @@ void cleanup_config_load(void)
     c->virtual_alias = open_maps("virtual_alias_maps", TABLE_FLAG_FOLD_KEY);
     c->header_checks = open_maps("header_checks", 0);
     c->mime_header_checks = open_maps("mime_header_checks", 0);
+    c->nested_header_checks = open_maps("nested_header_checks", 0);
     c->body_checks = open_maps("body_checks", 0);
     c->milter_header_checks = open_maps("milter_header_checks", 0);
+    c->disable_mime = config_get_bool("disable_mime_input_processing");
+    c->strict_7bit_headers = config_get_bool("strict_7bit_headers");
+    c->strict_8bitmime = config_get_bool("strict_8bitmime");
+    c->strict_8bitmime_body = config_get_bool("strict_8bitmime_body");
+    c->strict_encoding = config_get_bool("strict_mime_encoding_domain");
+    c->mime_nesting_limit = config_get_int("mime_nesting_limit");
+    c->mime_boundary_limit = config_get_int("mime_boundary_length_limit");
     c->non_smtpd_milters = config_get("non_smtpd_milters");
     c->canon_classes = parse_classes("canonical_classes");
     c->send_canon_classes = parse_classes("sender_canonical_classes");

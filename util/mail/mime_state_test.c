@@ -1,0 +1,513 @@
+/* Unit tests for the MIME state machine: header classes (primary, multipart part, nested
+ * message), body offsets per segment, boundaries (quoted, nested, closed by an outer one,
+ * trailing junk, truncated), multipart/digest, malformed header blocks, the nesting limit,
+ * encoding domains, 8-bit data, header truncation, disabled MIME, very long lines, and the
+ * primary-header entry points cleanup uses; and random input. Each event is logged as one line
+ * of text. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "mail/mime_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static struct str events;
+
+static void on_header(void *ctx, enum mime_hdr_class cls, const struct header_info *hi,
+                      struct str *text)
+{
+    (void)ctx;
+    static const char *const names[] = {"MAIN", "MULT", "NEST"};
+    str_appendf(&events, "%s%s|%s\n", names[cls], (hi->flags & HDR_F_MIME) ? "*" : "", text->data);
+}
+
+static void on_header_end(void *ctx)
+{
+    (void)ctx;
+    str_append(&events, "HEADER END\n");
+}
+
+static void on_body(void *ctx, const char *line, size_t len, long offset)
+{
+    (void)ctx;
+    str_appendf(&events, "BODY %ld|%.*s\n", offset, (int)(len > 60 ? 60 : len), line);
+}
+
+static void on_error(void *ctx, int code, const char *text, size_t len)
+{
+    (void)ctx;
+    str_appendf(&events, "ERROR %s: %.*s\n", mime_state_detail(code)->text, (int)len, text);
+}
+
+static const struct mime_callbacks cbs = {on_header, on_header_end, on_body, on_error};
+
+static struct mime_state *make(int options, int nesting, size_t header_limit, size_t bound_limit)
+{
+    struct mime_limits lim = {header_limit, bound_limit, nesting};
+    str_set(&events, "");
+    return mime_state_create(options, &lim, &cbs, NULL);
+}
+
+/* Feeds text (lines separated by '\n') and the end of input. */
+static int feed(struct mime_state *ms, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        mime_state_update(ms, p, n);
+        p += n + (nl != NULL);
+    }
+    return mime_state_finish(ms);
+}
+
+static void expect(const char *want)
+{
+    if (strcmp(events.data, want) != 0)
+        fail_msg("events differ:\n--- got\n%s--- want\n%s", events.data, want);
+}
+
+static void test_plain_message(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(0, 100, 0, 0);
+    assert_int_equal(feed(ms, "Subject: hi\n\tthere\nFrom : a@b\n\nline one\n\nthree\n"), 0);
+    expect("MAIN|Subject: hi\n\tthere\n"
+           "MAIN|From: a@b\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "BODY 1|line one\n"
+           "BODY 10|\n"
+           "BODY 11|three\n");
+    mime_state_free(ms);
+}
+
+static const char *const multipart =
+    "Subject: primary subject\n"
+    "MIME-Version: 1.0\n"
+    "Content-Type: multipart/(co\\m\\)ment)mumble mumble; boundary = \"ab\\cd\n"
+    " ef\" mumble\n"
+    "\n"
+    "abcdef prolog\n"
+    "\n"
+    "--abcd ef\n"
+    "content-type: message/rfc822; mumble\n"
+    "\n"
+    "subject: nested subject\n"
+    "content-type: multipart/mumble; boundary(comment)=\"pqrs\"\n"
+    "content-transfer-encoding: base64\n"
+    "\n"
+    "pqrs prolog\n"
+    "\n"
+    "--pqrs\n"
+    "header: pqrs part 01\n"
+    "\n"
+    "body pqrs part 01\n"
+    "\n"
+    "--pqrs\n"
+    "header: pqrs part 02\n"
+    "\n"
+    "body pqrs part 02\n"
+    "\n"
+    "--bogus-boundary\n"
+    "header: wietse\n"
+    "\n"
+    "body asdasads\n"
+    "\n"
+    "--abcd ef\n"
+    "header: abcdef part 02\n"
+    "\n"
+    "body abcdef part 02\n"
+    "\n"
+    "--abcd ef--\n"
+    "\n"
+    "epilog\n";
+
+static void test_nested_structure(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(MIME_OPT_REPORT_ENCODING_DOMAIN, 100, 0, 0);
+    assert_int_equal(feed(ms, multipart), MIME_ERR_ENCODING_DOMAIN);
+    expect("MAIN|Subject: primary subject\n"
+           "MAIN*|MIME-Version: 1.0\n"
+           "MAIN*|Content-Type: multipart/(co\\m\\)ment)mumble mumble; boundary = \"ab\\cd\n"
+           " ef\" mumble\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "BODY 1|abcdef prolog\n"
+           "BODY 15|\n"
+           "BODY 16|--abcd ef\n"
+           "MULT*|content-type: message/rfc822; mumble\n"
+           "BODY 0|\n"
+           "NEST|subject: nested subject\n"
+           "NEST*|content-type: multipart/mumble; boundary(comment)=\"pqrs\"\n"
+           "NEST*|content-transfer-encoding: base64\n"
+           /* invalid, yet followed: hidden parts are still found */
+           "ERROR invalid message/* or multipart/* encoding domain: base64\n"
+           "BODY 0|\n"
+           "BODY 1|pqrs prolog\n"
+           "BODY 13|\n"
+           "BODY 14|--pqrs\n"
+           "MULT|header: pqrs part 01\n"
+           "BODY 0|\n"
+           "BODY 1|body pqrs part 01\n"
+           "BODY 19|\n"
+           "BODY 20|--pqrs\n"
+           "MULT|header: pqrs part 02\n"
+           "BODY 0|\n"
+           "BODY 1|body pqrs part 02\n"
+           "BODY 19|\n"
+           "BODY 20|--bogus-boundary\n"
+           "BODY 37|header: wietse\n"
+           "BODY 52|\n"
+           "BODY 53|body asdasads\n"
+           "BODY 67|\n"
+           /* the outer boundary closes the inner multipart */
+           "BODY 68|--abcd ef\n"
+           "MULT|header: abcdef part 02\n"
+           "BODY 0|\n"
+           "BODY 1|body abcdef part 02\n"
+           "BODY 21|\n"
+           "BODY 0|--abcd ef--\n"
+           "BODY 12|\n"
+           "BODY 13|epilog\n");
+    assert_int_equal(mime_state_depth(ms), 0);
+    mime_state_free(ms);
+}
+
+static void test_encoding_domain_not_reported_by_default(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(0, 100, 0, 0);
+    assert_int_equal(feed(ms, multipart), 0);
+    assert_null(strstr(events.data, "ERROR"));
+    mime_state_free(ms);
+    ms = make(MIME_OPT_REPORT_ENCODING_DOMAIN, 100, 0, 0);
+    assert_int_equal(feed(ms, "Content-Type: message/partial\nContent-Transfer-Encoding: 8bit\n"
+                              "\nx\n"),
+                     MIME_ERR_ENCODING_DOMAIN);
+    mime_state_free(ms);
+    ms = make(MIME_OPT_REPORT_ENCODING_DOMAIN, 100, 0, 0);
+    assert_int_equal(feed(ms, "Content-Type: text/plain\nContent-Transfer-Encoding: base64\n"
+                              "\nx\n"),
+                     0);
+    mime_state_free(ms);
+}
+
+static void test_boundary_forms(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: multipart/alternative; boundary=----=_Part_7.1\n"
+             "\n"
+             "------=_Part_7.1   \n" /* transport padding */
+             "Content-Type: text/plain\n"
+             "\n"
+             "------=_Part_7.1x trailing text\n" /* still a delimiter: a prefix match */
+             "X-Part: two\n"
+             "\n"
+             "-- \n"
+             "------=_Part_7.1--junk\n"
+             "X-Not: a header\n");
+    expect("MAIN*|Content-Type: multipart/alternative; boundary=----=_Part_7.1\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "BODY 1|------=_Part_7.1   \n"
+           "MULT*|Content-Type: text/plain\n"
+           "BODY 0|\n"
+           "BODY 1|------=_Part_7.1x trailing text\n"
+           "MULT|X-Part: two\n"
+           "BODY 0|\n"
+           "BODY 1|-- \n"
+           "BODY 0|------=_Part_7.1--junk\n"
+           "BODY 23|X-Not: a header\n");
+    mime_state_free(ms);
+}
+
+static void test_truncated_boundaries(void **state)
+{
+    (void)state;
+    /* kept: the first 4 bytes; delimiters are still found, by their prefix */
+    struct mime_state *ms = make(0, 100, 0, 4);
+    feed(ms, "Content-Type: multipart/mixed; boundary=\"abcdefgh\"\n"
+             "\n"
+             "--abcdefgh\n"
+             "Content-Type: text/plain\n"
+             "\n"
+             "--abcdefgh--\n"
+             "X: y\n");
+    assert_non_null(strstr(events.data, "MULT*|Content-Type: text/plain\n"));
+    assert_non_null(strstr(events.data, "BODY 0|--abcdefgh--\nBODY 13|X: y\n"));
+    assert_int_equal(mime_state_depth(ms), 0);
+    mime_state_free(ms);
+}
+
+static void test_digest_and_missing_blank_line(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: multipart/digest; boundary=d\n"
+             "\n"
+             "--d\n"
+             "\n"
+             "Subject: digested\n"
+             "\n"
+             "text\n"
+             "--d\n"
+             "no header here\n"
+             "Subject: body text\n"
+             "--d--\n");
+    expect("MAIN*|Content-Type: multipart/digest; boundary=d\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "BODY 1|--d\n"
+           "BODY 0|\n" /* no part headers: a digest part defaults to message/rfc822 */
+           "NEST|Subject: digested\n"
+           "BODY 0|\n"
+           "BODY 1|text\n"
+           "BODY 6|--d\n"
+           "BODY 0|no header here\n" /* malformed part header block: the rest is body */
+           "BODY 15|Subject: body text\n"
+           "BODY 0|--d--\n");
+    mime_state_free(ms);
+}
+
+/* n nested multiparts, each with one text part. */
+static void nested(struct str *msg, int n)
+{
+    str_set(msg, "Subject: deep\n");
+    for (int i = 0; i < n; i++)
+        str_appendf(msg, "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+    str_append(msg, "Content-Type: text/plain\n\ninnermost\n");
+    for (int i = n - 1; i >= 0; i--)
+        str_appendf(msg, "--b%d--\n", i);
+}
+
+static void test_nesting_limit(void **state)
+{
+    (void)state;
+    struct str msg = STR_INIT;
+    nested(&msg, 3);
+    struct mime_state *ms = make(MIME_OPT_REPORT_NESTING, 3, 0, 0);
+    assert_int_equal(feed(ms, msg.data), 0);
+    assert_non_null(strstr(events.data, "MULT*|Content-Type: text/plain\n"));
+    mime_state_free(ms);
+
+    nested(&msg, 5);
+    ms = make(MIME_OPT_REPORT_NESTING, 3, 0, 0);
+    assert_int_equal(feed(ms, msg.data), MIME_ERR_NESTING);
+    const char *err = strstr(events.data, "ERROR ");
+    assert_non_null(err);
+    assert_ptr_equal(err, strstr(events.data, "ERROR MIME nesting exceeds safety limit: "
+                                              "Content-Type: multipart/mixed; boundary=\"b3\"\n"));
+    assert_null(strstr(err + 1, "ERROR ")); /* reported once */
+    mime_state_free(ms);
+
+    ms = make(0, 3, 0, 0); /* not reported without the option, and still bounded */
+    for (const char *p = msg.data; *p;) {
+        const char *nl = strchr(p, '\n');
+        mime_state_update(ms, p, (size_t)(nl - p));
+        assert_true(mime_state_depth(ms) <= 3);
+        p = nl + 1;
+    }
+    assert_int_equal(mime_state_finish(ms), 0);
+    mime_state_free(ms);
+    str_release(&msg);
+}
+
+static void test_disabled_mime(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(MIME_OPT_DISABLE_MIME | MIME_OPT_REPORT_NESTING, 0, 0, 0);
+    feed(ms, "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nx\n");
+    expect("MAIN*|Content-Type: multipart/mixed; boundary=b\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "BODY 1|--b\n"
+           "BODY 5|Content-Type: text/plain\n"
+           "BODY 30|\n"
+           "BODY 31|x\n");
+    mime_state_free(ms);
+}
+
+static void test_header_truncation_and_8bit(void **state)
+{
+    (void)state;
+    struct mime_state *ms =
+        make(MIME_OPT_REPORT_TRUNC_HEADER | MIME_OPT_REPORT_8BIT_IN_HEADER, 100, 16, 0);
+    feed(ms, "Subject: 0123456789\n more\nX-A: \xc3\xa9\n\nbody \xc3\xa9\n");
+    expect("ERROR message header length exceeds safety limit: Subject: 0123456\n"
+           "MAIN|Subject: 0123456\n"
+           "ERROR improper use of 8-bit data in message header: X-A: \xc3\xa9\n"
+           "MAIN|X-A: \xc3\xa9\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "BODY 1|body \xc3\xa9\n");
+    mime_state_free(ms);
+    ms = make(MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, 100, 0, 0);
+    assert_int_equal(feed(ms, "Content-Transfer-Encoding: 8bit\n\nbody \xc3\xa9\n"), 0);
+    mime_state_free(ms);
+    ms = make(MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, 100, 0, 0);
+    assert_int_equal(feed(ms, "Subject: x\n\nbody \xc3\xa9\n"), MIME_ERR_8BIT_IN_7BIT_BODY);
+    mime_state_free(ms);
+}
+
+static void test_long_lines(void **state)
+{
+    (void)state;
+    size_t n = 3 * 1024 * 1024;
+    char *big = malloc(n + 3);
+    memset(big, 'x', n + 2);
+    big[0] = big[1] = '-';
+    struct mime_state *ms = make(0, 100, 0, 0);
+    const char *head = "Content-Type: multipart/mixed; boundary=\"xxx\"";
+    mime_state_update(ms, head, strlen(head));
+    mime_state_update(ms, "", 0);
+    mime_state_update(ms, big, n + 2); /* "--xxx...": a delimiter by its prefix */
+    mime_state_update(ms, "X-Part: 1", 9);
+    mime_state_update(ms, "", 0);
+    mime_state_update(ms, big + 2, n); /* a long body line */
+    mime_state_update(ms, "--xxx--", 7);
+    mime_state_finish(ms);
+    assert_non_null(strstr(events.data, "MULT|X-Part: 1\nBODY 0|\nBODY 1|xxx"));
+    assert_non_null(strstr(events.data, "BODY 0|--xxx--\n"));
+    assert_int_equal(mime_state_depth(ms), 0);
+    mime_state_free(ms);
+    free(big);
+}
+
+static void test_primary_entry_points(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(0, 100, 0, 0);
+    const char *h = "Content-Type: message/rfc822";
+    mime_state_primary_header(ms, h, strlen(h));
+    mime_state_primary_end(ms);
+    feed(ms, "Subject: attached\n\nbody\n");
+    expect("HEADER END\n"
+           "NEST|Subject: attached\n"
+           "BODY 0|\n"
+           "BODY 1|body\n");
+    mime_state_free(ms);
+    ms = make(0, 100, 0, 0);
+    mime_state_primary_end(ms);
+    feed(ms, "first body line\nsecond\n");
+    expect("HEADER END\nBODY 1|first body line\nBODY 17|second\n");
+    mime_state_free(ms);
+}
+
+static void test_finish_flushes_pending_header(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: multipart/mixed; boundary=b\n\n--b\nX-Last: 1\n\tfolded");
+    assert_non_null(strstr(events.data, "BODY 1|--b\nMULT|X-Last: 1\n\tfolded\n"));
+    mime_state_free(ms);
+    ms = make(0, 100, 0, 0);
+    feed(ms, "Subject: no body");
+    expect("MAIN|Subject: no body\nHEADER END\n");
+    mime_state_free(ms);
+    ms = make(0, 100, 0, 0);
+    feed(ms, "\tno header\n");
+    expect("HEADER END\nBODY 0|\nBODY 1|\tno header\n");
+    mime_state_free(ms);
+}
+
+/* Random input from whole MIME lines and random fragments: the parser must stay within its
+ * limits (and the sanitizer build finds no memory error). */
+static void random_line(unsigned *seed, struct str *line)
+{
+    static const char *const lines[] = {
+        "Content-Type: multipart/mixed; boundary=a",
+        "Content-Type: multipart/mixed; boundary=\"b\"",
+        "Content-Type: multipart/digest; boundary=c",
+        "Content-Type: message/rfc822",
+        "",
+        "",
+        "--a",
+        "--b",
+        "--c",
+        "--a--",
+        "--b--",
+        "--c--",
+        " folded",
+        "X-H: v",
+        "body \xff",
+        "Content-Transfer-Encoding: base64",
+    };
+    static const char *const frags[] = {
+        "--", "a",  "b", "--a", "\"", " ",    "(",
+        ")",  "\\", ";", "=",   ":",  "\xff", "Content-Type: multipart/x; boundary="};
+    *seed = *seed * 1103515245 + 12345;
+    str_set(line, "");
+    if ((*seed >> 16) % 10 < 8) {
+        *seed = *seed * 1103515245 + 12345;
+        str_append(line, lines[(*seed >> 16) % (sizeof(lines) / sizeof(lines[0]))]);
+        return;
+    }
+    for (int n = (int)((*seed >> 20) % 6); n > 0; n--) {
+        *seed = *seed * 1103515245 + 12345;
+        str_append(line, frags[(*seed >> 16) % (sizeof(frags) / sizeof(frags[0]))]);
+    }
+}
+
+static void test_random_input(void **state)
+{
+    (void)state;
+    unsigned seed = 12345;
+    size_t deepest = 0;
+    int errors = 0;
+    struct str line = STR_INIT;
+    const char *top = "Content-Type: multipart/mixed; boundary=a";
+    for (int msg = 0; msg < 250; msg++) {
+        struct mime_state *ms =
+            make(MIME_OPT_REPORT_NESTING | MIME_OPT_REPORT_ENCODING_DOMAIN |
+                     MIME_OPT_REPORT_TRUNC_HEADER | MIME_OPT_REPORT_8BIT_IN_HEADER |
+                     MIME_OPT_REPORT_8BIT_IN_7BIT_BODY,
+                 3, 64, 3);
+        mime_state_update(ms, top, strlen(top));
+        for (int i = 0; i < 200; i++) {
+            random_line(&seed, &line);
+            mime_state_update(ms, line.data, line.len);
+            assert_true(mime_state_depth(ms) <= 3);
+            if (mime_state_depth(ms) > deepest)
+                deepest = mime_state_depth(ms);
+        }
+        errors |= mime_state_finish(ms);
+        mime_state_free(ms);
+    }
+    str_release(&line);
+    assert_int_equal(deepest, 3); /* the input did nest, up to the limit */
+    assert_int_equal(errors & MIME_ERR_NESTING, MIME_ERR_NESTING);
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    str_release(&events);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_message),
+        cmocka_unit_test(test_nested_structure),
+        cmocka_unit_test(test_encoding_domain_not_reported_by_default),
+        cmocka_unit_test(test_boundary_forms),
+        cmocka_unit_test(test_truncated_boundaries),
+        cmocka_unit_test(test_digest_and_missing_blank_line),
+        cmocka_unit_test(test_nesting_limit),
+        cmocka_unit_test(test_disabled_mime),
+        cmocka_unit_test(test_header_truncation_and_8bit),
+        cmocka_unit_test(test_long_lines),
+        cmocka_unit_test(test_primary_entry_points),
+        cmocka_unit_test(test_finish_flushes_pending_header),
+        cmocka_unit_test(test_random_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, teardown);
+}
