@@ -637,6 +637,7 @@ struct smtpd_checker *smtpd_checker_new(struct str *err)
     sc_interfaces(c);
     if (sc_open_lists(c, err) < 0 || sc_compile_classes(c, err) < 0)
         goto fail;
+    sc_rewrite_compile(c);
     static const struct {
         const char *param;
         size_t off;
@@ -711,5 +712,6 @@ void smtpd_checker_free(struct smtpd_checker *c)
     free(c->service);
     smtpd_check_limits_free(c);
     sc_policy_free(c);
+    sc_rewrite_free(c);
     free(c);
 }

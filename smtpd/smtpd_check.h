@@ -67,6 +67,7 @@ struct smtpd_check_ctx {
     const char *stress; /* "yes" when the server is under stress, else NULL */
     /* Results that are not replies. */
     struct smtpd_check_actions actions;
+    int rewrite_local; /* smtpd_check_rewrite: the client matches local_header_rewrite_clients */
     /* Added by smtpd_check: the checker's per-session state (verdicts saved for
      * smtpd_delay_reject, defer_if_permit). Owned by smtpd_check_ctx_init/_release. */
     struct smtpd_check_priv *priv;
@@ -99,6 +100,11 @@ int smtpd_check_vrfy(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, struc
  * SMTPD_CHECK_REJECT with "550 5.1.1 <a@b>: Recipient address rejected: User unknown in local
  * recipient table" etc. Used by smtpd_check_rcpt at the point Postfix applies it. */
 int smtpd_check_rcpt_maps(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, struct str *reply);
+
+/* At MAIL: local_header_rewrite_clients. Sets ctx->rewrite_local (cleanup then rewrites and
+ * completes the headers in the "local" context, else "remote"); SMTPD_CHECK_REJECT with
+ * "451 4.3.0 Temporary lookup error" when a table fails. */
+int smtpd_check_rewrite(struct smtpd_checker *c, struct smtpd_check_ctx *ctx, struct str *reply);
 
 /* 1 when the client matches debug_peer_list (the engine raises msg_verbose). */
 int smtpd_check_debug_peer(struct smtpd_checker *c, const struct smtpd_check_ctx *ctx);

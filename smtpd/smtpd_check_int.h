@@ -75,6 +75,8 @@ struct smtpd_checker {
     char *service;
     struct sc_policy *policies; /* check_policy_service clients (smtpd_check_policy.c) */
     size_t npolicies;
+    struct sc_rewrite_item *rewrite; /* local_header_rewrite_clients (smtpd_check_rewrite.c) */
+    size_t nrewrite;
 };
 
 /* A deferred verdict (defer_if_permit / defer_if_reject). */
@@ -107,6 +109,11 @@ struct sc_eval {
     int warn_if_reject, warn_next;
     int depth;
 };
+
+/* smtpd_check_rewrite.c: compiles / frees local_header_rewrite_clients (warnings for unknown
+ * words, as Postfix logs them). */
+void sc_rewrite_compile(struct smtpd_checker *c);
+void sc_rewrite_free(struct smtpd_checker *c);
 
 /* smtpd_check.c */
 int sc_eval_list(struct sc_eval *ev, const struct sc_list *l);

@@ -92,6 +92,7 @@ int smtpd_cmd_mail(struct smtpd_state *st, const char *args)
             mp.auth = NULL;
         }
         if (smtpd_run_check(st, smtpd_check_message_limit, "MAIL", NULL) < 0 ||
+            smtpd_run_check(st, smtpd_check_rewrite, "MAIL", NULL) < 0 ||
             smtpd_run_check(st, smtpd_check_mail, "MAIL", NULL) < 0 ||
             smtpd_milter_mail(st, rest) < 0 || (!smtpd_conf.delay_open && smtpd_txn_open(st) < 0)) {
             smtpd_txn_reset(st);

@@ -141,7 +141,7 @@ static void put_envelope(struct smtpd_state *st)
     put_attr(st, "encoding", st->body_8bit ? "8bit" : "7bit");
     if (st->smtputf8)
         put_attr(st, "smtputf8", "1");
-    put_attr(st, "rewrite_context", "remote");
+    put_attr(st, "rewrite_context", st->ctx.rewrite_local ? "local" : "remote");
     put_attr(st, "sasl_method", st->ctx.sasl_method);
     put_attr(st, "sasl_username", st->ctx.sasl_username);
     put_attr(st, "sasl_sender", st->ctx.sasl_sender);
