@@ -149,6 +149,7 @@ static void content_record(struct session *ss, int type, struct str *data)
             return protocol_error(ss, "content ends inside a line");
         if (!st->status)
             end_headers(ss);
+        cleanup_body_end(st); /* a part header still pending at the end of the content */
         ss->seg = SEG_FINAL;
         return;
     }

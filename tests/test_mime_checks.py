@@ -233,3 +233,15 @@ def test_checks_apply_before_non_smtpd_milters(inst):
     finally:
         milter.kill()
         milter.wait()
+
+
+def test_part_header_at_the_very_end_is_checked_and_kept(inst):
+    # The content ends inside a part's header block (no blank line, no body): the pending
+    # header must still be checked (REJECT) or written (delivered), never silently dropped.
+    head = ('MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="=-e"\nSubject: tail\n\n'
+            "--=-e\n")
+    configure(inst, {"mime_header_checks": ["/^X-Last: bad/ REJECT last header refused"]})
+    assert send(inst, head + "X-Last: bad\n") == (550, "5.7.1 last header refused")
+    assert send(inst, head + "X-Last: fine\n") is None
+    box = wait_delivered(inst, "Subject: tail")
+    assert "X-Last: fine" in box
