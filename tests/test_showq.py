@@ -7,6 +7,7 @@ import pwd
 import socket
 import stat
 import subprocess
+import time
 
 import pytest
 
@@ -161,6 +162,19 @@ def test_client_that_goes_away_does_not_break_the_service(inst):
     r = inst.run("postqueue", "-p")
     assert r.returncode == 0 and r.stderr == ""
     assert r.stdout.endswith("in 30 Requests.\n")
+
+
+def test_silent_client_is_dropped(inst):
+    """A client that never sends its request is closed after 10 seconds."""
+    inst.start_master()
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(30)
+        s.connect(showq_path(inst))
+        assert s.recv(64) == b"protocol=showq\n\n"
+        start = time.monotonic()
+        assert s.recv(64) == b""
+        assert 8 <= time.monotonic() - start <= 20
+    inst.wait_log(f"malformed showq request from uid {os.getuid()}: timeout")
 
 
 OTHER_USER = "daemon"

@@ -55,8 +55,10 @@ int mailq_load(const struct queue_naming *l, const char *queue, const char *id, 
     }
     int rc = queue_file_read_envelope(fd, MAILQ_RECORD_LIMIT, &env, err);
     close(fd);
-    if (rc < 0)
+    if (rc < 0) {
+        queue_envelope_release(&env);
         return -1;
+    }
     m->queue = xstrdup(queue);
     m->id = xstrdup(id);
     m->arrival = env.arrival_sec;
