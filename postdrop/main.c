@@ -5,10 +5,10 @@
 #include "base/log.h"
 #include "base/mem.h"
 #include "base/str.h"
+#include "mail/command_config.h"
 #include "mail/config.h"
 #include "mail/user_acl.h"
 #include "mail/maildrop.h"
-#include "mail/paths.h"
 #include "mail/queue_record.h"
 
 #include <errno.h>
@@ -49,45 +49,6 @@ static void setup_signals(void)
         sigaction(sigs[i], &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
     log_set_cleanup(remove_file);
-}
-
-/* A set-group-id run may only use the default configuration or one the administrator listed
- * in alternate_config_directories (read from the default main.cf). */
-static void check_config_dir(const char *dir)
-{
-    if (dir == NULL || getegid() == getgid())
-        return;
-    const char *def = paths_default("config_directory");
-    struct str err = STR_INIT;
-    if (config_load(def, &err) < 0)
-        msg_fatal("%s", str_cstr(&err));
-    if (strcmp(dir, def) != 0) {
-        struct argv *ok = argv_split(config_get("alternate_config_directories"), ", \t\r\n");
-        int found = 0;
-        for (size_t i = 0; i < ok->n && !found; i++)
-            found = strcmp(ok->v[i], dir) == 0;
-        argv_free(ok);
-        if (!found)
-            msg_fatal("unauthorized configuration directory: %s", dir);
-    }
-    str_release(&err);
-}
-
-static void load_config(const char *dir)
-{
-    if (dir == NULL)
-        dir = getenv("MAIL_CONFIG");
-    check_config_dir(dir);
-    struct str err = STR_INIT;
-    if (config_load(dir, &err) < 0)
-        msg_fatal("%s", str_cstr(&err));
-    str_release(&err);
-    log_set_syslog_name(config_get("syslog_name"));
-    const char *file = config_get("maillog_file");
-    if (file && *file)
-        log_open_file(file);
-    else
-        log_open_syslog(config_get("syslog_facility"));
 }
 
 /* Copies the checked record stream from stdin into the file. */
@@ -135,7 +96,7 @@ int main(int argc, char **argv)
         else if (c != 'r')
             msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
     }
-    load_config(config_dir);
+    command_config_load(config_dir);
     user_acl_require("authorized_submit_users", "submit mail", 0);
     const char *queue_dir = config_get("queue_directory");
     if (chdir(queue_dir) < 0)

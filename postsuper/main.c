@@ -5,6 +5,7 @@
 #include "base/argv.h"
 #include "base/fsutil.h"
 #include "base/log.h"
+#include "mail/command_config.h"
 #include "mail/config.h"
 #include "mail/queue_file.h"
 #include "mail/queue_id.h"
@@ -50,12 +51,7 @@ static void load_config(const char *dir)
     struct str err = STR_INIT;
     if (config_load(dir, &err) < 0)
         msg_fatal("%s", str_cstr(&err));
-    log_set_syslog_name(config_get("syslog_name"));
-    const char *file = config_get("maillog_file");
-    if (file && *file)
-        log_open_file(file);
-    else
-        log_open_syslog(config_get("syslog_facility"));
+    command_log_open();
     str_release(&err);
     queue_scan_layout(&layout);
 }

@@ -21,11 +21,12 @@ for prog in "$build"/bin/*; do
     esac
 done
 
-# postdrop is the only set-group-id program: it alone may write into maildrop/ (mode 1730,
-# group setgid_group). Done only by root and when the group exists.
+# postdrop and postqueue are set-group-id setgid_group, as in Postfix: postdrop alone may write
+# into maildrop/ (mode 1730), and both reach the sockets in public/ (mode 0710), e.g. showq for
+# mailq. Done only by root and when the group exists.
 setgid_group=${SETGID_GROUP:-postdrop}
 if [ "$(id -u)" -eq 0 ] && getent group "$setgid_group" >/dev/null; then
-    for p in postdrop; do
+    for p in postdrop postqueue; do
         [ -e "$destdir$command_dir/$p" ] || continue
         chgrp "$setgid_group" "$destdir$command_dir/$p"
         chmod 2755 "$destdir$command_dir/$p"

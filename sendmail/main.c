@@ -4,6 +4,7 @@
 #include "sendmail.h"
 
 #include "base/log.h"
+#include "mail/command_config.h"
 #include "mail/config.h"
 #include "mail/user_acl.h"
 #include "table/table_build.h"
@@ -31,12 +32,7 @@ static void load_config(const char *dir)
     }
     if (config_load(dir, &err) < 0)
         msg_fatal_status(EX_CONFIG, "%s", str_cstr(&err));
-    log_set_syslog_name(config_get("syslog_name"));
-    const char *file = config_get("maillog_file");
-    if (file && *file)
-        log_open_file(file);
-    else
-        log_open_syslog(config_get("syslog_facility"));
+    command_log_open();
     str_release(&err);
     str_release(&d);
 }

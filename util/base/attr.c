@@ -1,6 +1,7 @@
 /* attr: encoding, decoding and strict checking of attribute lists (the IPC message format). */
 #include "base/attr.h"
 
+#include "base/codec.h"
 #include "base/mem.h"
 
 #include <errno.h>
@@ -102,17 +103,6 @@ void attr_encode(const struct attr_list *a, struct str *out)
     str_appendc(out, '\n');
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
 static int valid_name(const char *p, size_t len)
 {
     if (len == 0 || len > ATTR_NAME_MAX)
@@ -137,8 +127,8 @@ int attr_decode_line(const char *line, size_t len, struct str *name, struct str 
     for (const char *p = eq + 1; p < line + len; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '%') {
-            int hi = p + 2 < line + len ? hexval(p[1]) : -1;
-            int lo = hi >= 0 ? hexval(p[2]) : -1;
+            int hi = p + 2 < line + len ? hex_digit_value(p[1]) : -1;
+            int lo = hi >= 0 ? hex_digit_value(p[2]) : -1;
             if (lo < 0) {
                 str_setf(err, "bad %%-escape in attribute %s", str_cstr(name));
                 return -1;

@@ -86,7 +86,7 @@ void hex_encode(struct str *out, const void *data, size_t len)
     }
 }
 
-static int hex_value(unsigned char c)
+int hex_digit_value(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -103,7 +103,8 @@ int hex_decode(struct str *out, const char *text, size_t len)
     if (len % 2 != 0)
         return -1;
     for (size_t i = 0; i < len; i += 2) {
-        int hi = hex_value((unsigned char)text[i]), lo = hex_value((unsigned char)text[i + 1]);
+        int hi = hex_digit_value((unsigned char)text[i]);
+        int lo = hex_digit_value((unsigned char)text[i + 1]);
         if (hi < 0 || lo < 0) {
             str_truncate(out, start);
             return -1;

@@ -13,6 +13,8 @@ void base64_encode(struct str *out, const void *data, size_t len);
 int base64_decode(struct str *out, const char *text, size_t len);
 /* Lower-case hex. */
 void hex_encode(struct str *out, const void *data, size_t len);
+/* The value of one hex digit (either case), or -1. */
+int hex_digit_value(int c);
 /* Accepts either case; rejects odd length and non-hex characters. Returns 0 or -1. */
 int hex_decode(struct str *out, const char *text, size_t len);
 

@@ -95,6 +95,13 @@ static void test_hex(void **state)
     assert_int_equal(hex_decode(&out, "zz", 2), -1);
     assert_int_equal(out.len, 0);
     str_release(&out);
+    assert_int_equal(hex_digit_value('0'), 0);
+    assert_int_equal(hex_digit_value('9'), 9);
+    assert_int_equal(hex_digit_value('a'), 10);
+    assert_int_equal(hex_digit_value('F'), 15);
+    assert_int_equal(hex_digit_value('g'), -1);
+    assert_int_equal(hex_digit_value('/'), -1);
+    assert_int_equal(hex_digit_value(-61), -1);
 }
 
 int main(void)

@@ -1,13 +1,31 @@
-/* pq_format: the output of postqueue -p (the classic mailq layout) and postqueue -j (JSON
- * lines with Postfix's field names), and the parser of per-message defer logs. */
-#include "postqueue.h"
+/* mailq_format: the mailq layout (postqueue -p), JSON lines with Postfix's field names
+ * (postqueue -j), and the parser of per-message defer logs. */
+#include "mail/mailq.h"
+
+#include "base/codec.h"
 
 #include <string.h>
 #include <time.h>
 
-#define PQ_RCPT_INDENT 41
+#define MAILQ_RCPT_INDENT 41
 
-void pq_format_header(struct str *out)
+const char *mailq_format_name(enum mailq_format format)
+{
+    return format == MAILQ_JSON ? "json" : "text";
+}
+
+int mailq_format_parse(const char *name, enum mailq_format *format)
+{
+    if (strcmp(name, "text") == 0)
+        *format = MAILQ_TEXT;
+    else if (strcmp(name, "json") == 0)
+        *format = MAILQ_JSON;
+    else
+        return -1;
+    return 0;
+}
+
+void mailq_format_header(struct str *out)
 {
     str_append(out, "-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\n");
 }
@@ -21,7 +39,7 @@ static char status_char(const char *queue)
     return ' ';
 }
 
-void pq_format_text(struct str *out, const struct pq_msg *m)
+void mailq_format_text(struct str *out, const struct mailq_msg *m)
 {
     char when[64];
     time_t t = (time_t)m->arrival;
@@ -36,12 +54,12 @@ void pq_format_text(struct str *out, const struct pq_msg *m)
         if (reason[0] && strcmp(reason, last_reason) != 0)
             str_appendf(out, "(%s)\n", reason);
         last_reason = reason;
-        str_appendf(out, "%*s%s\n", PQ_RCPT_INDENT, "", m->rcpts->v[i]);
+        str_appendf(out, "%*s%s\n", MAILQ_RCPT_INDENT, "", m->rcpts->v[i]);
     }
     str_append(out, "\n");
 }
 
-void pq_format_trailer(struct str *out, long long total_bytes, long count)
+void mailq_format_trailer(struct str *out, long long total_bytes, long count)
 {
     if (count == 0)
         str_append(out, "Mail queue is empty\n");
@@ -64,7 +82,7 @@ static void json_string(struct str *out, const char *s)
     str_appendc(out, '"');
 }
 
-void pq_format_json(struct str *out, const struct pq_msg *m)
+void mailq_format_json(struct str *out, const struct mailq_msg *m)
 {
     str_append(out, "{\"queue_name\": ");
     json_string(out, m->queue);
@@ -88,32 +106,22 @@ void pq_format_json(struct str *out, const struct pq_msg *m)
     str_append(out, "]}\n");
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX escapes of an attribute value; control characters become '?'. */
 static void decode_value(const char *p, size_t n, struct str *out)
 {
     str_clear(out);
     for (size_t i = 0; i < n; i++) {
         int c = (unsigned char)p[i];
-        if (c == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-            c = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
+        if (c == '%' && i + 2 < n && hex_digit_value(p[i + 1]) >= 0 &&
+            hex_digit_value(p[i + 2]) >= 0) {
+            c = hex_digit_value(p[i + 1]) * 16 + hex_digit_value(p[i + 2]);
             i += 2;
         }
         str_appendc(out, c < 0x20 || c == 0x7f ? '?' : c);
     }
 }
 
-void pq_parse_defer_log(const char *text, size_t len, struct argv *rcpts, struct argv *reasons)
+void mailq_parse_defer_log(const char *text, size_t len, struct argv *rcpts, struct argv *reasons)
 {
     struct str rcpt = STR_INIT, reason = STR_INIT, value = STR_INIT;
     const char *end = text + len;
