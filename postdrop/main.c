@@ -3,10 +3,12 @@
  * (util/mail/maildrop.h), writes maildrop/<id> (mode 0600, fsync, then 0700) and wakes up
  * pickup. Nothing from the caller is trusted: on any error or signal the file is removed. */
 #include "base/log.h"
+#include "base/net.h"
 #include "base/mem.h"
 #include "base/str.h"
 #include "mail/command_config.h"
 #include "mail/config.h"
+#include "mail/showq_client.h"
 #include "mail/user_acl.h"
 #include "mail/maildrop.h"
 #include "mail/queue_record.h"
@@ -21,6 +23,8 @@
 #define EX_USAGE 64
 #define EX_DATAERR 65
 #define EX_TEMPFAIL 75
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
 
 static struct maildrop_writer writer = {.fd = -1};
 static char *volatile cleanup_path;
@@ -81,6 +85,30 @@ static void copy_records(void)
     str_release(&why);
 }
 
+/* -Q text|json: postqueue's way to the showq service for users who cannot reach public/
+ * (postdrop is the one set-group-id command). The mailq ACL is checked here too. */
+static int relay_listing(const char *name)
+{
+    enum mailq_format format;
+    if (mailq_format_parse(name, &format) < 0)
+        msg_fatal_status(EX_USAGE, "bad listing format: %s", name);
+    user_acl_require("authorized_mailq_users", "view the mail queue", 1);
+    struct str path = STR_INIT, why = STR_INIT;
+    str_setf(&path, "%s/public/%s", config_get("queue_directory"),
+             config_get("showq_service_name"));
+    int fd = net_connect_unix(path.data, (int)config_get_time("ipc_timeout") * 1000, &why);
+    if (fd < 0 && (errno == EACCES || errno == EPERM)) /* not installed set-group-id */
+        msg_fatal_status(EX_SOFTWARE, "Connect to the %s %s service: %s", config_get("mail_name"),
+                         config_get("showq_service_name"), strerror(errno));
+    if (fd < 0)
+        msg_fatal_status(EX_UNAVAILABLE, "Queue report unavailable - mail system is down (%s)",
+                         why.data);
+    showq_relay(fd, path.data, format);
+    str_release(&path);
+    str_release(&why);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config_dir = NULL;
@@ -88,15 +116,20 @@ int main(int argc, char **argv)
     log_init("postdrop");
     log_set_stderr(1);
     umask(077);
-    while ((c = getopt(argc, argv, "c:rv")) != -1) {
+    const char *listing = NULL;
+    while ((c = getopt(argc, argv, "c:Q:rv")) != -1) {
         if (c == 'c')
             config_dir = optarg;
         else if (c == 'v')
             msg_verbose++;
+        else if (c == 'Q')
+            listing = optarg;
         else if (c != 'r')
-            msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir]");
+            msg_fatal_status(EX_USAGE, "usage: postdrop [-rv] [-c config_dir] [-Q text|json]");
     }
     command_config_load(config_dir);
+    if (listing)
+        return relay_listing(listing);
     user_acl_require("authorized_submit_users", "submit mail", 0);
     const char *queue_dir = config_get("queue_directory");
     if (chdir(queue_dir) < 0)

@@ -10,6 +10,7 @@
 #include "base/net.h"
 #include "base/stream.h"
 #include "mail/config.h"
+#include "mail/showq_client.h"
 #include "mail/queue_scan.h"
 
 #include <errno.h>
@@ -18,47 +19,6 @@
 #include <string.h>
 #include <sysexits.h>
 #include <unistd.h>
-
-/* The server's answer to a request: exactly status=0. */
-static int read_status(struct stream *s, struct str *err)
-{
-    static const struct attr_limits limits = {256, 4};
-    struct attr_list *a = attr_list_new();
-    int rc = attr_recv(s, a, &limits, err);
-    if (rc == 0 &&
-        (a->names->n != 1 || !attr_get(a, "status") || strcmp(attr_get(a, "status"), "0") != 0)) {
-        str_set(err, "request refused");
-        rc = -1;
-    }
-    attr_list_free(a);
-    return rc;
-}
-
-/* Handshake, request, then the listing copied to stdout until the server closes. */
-static void show_via_service(int fd, const char *path, enum mailq_format format)
-{
-    struct stream *s = stream_fdopen(fd);
-    struct attr_list *req = attr_list_new();
-    struct str err = STR_INIT;
-    char buf[STREAM_BUFSIZE];
-    ssize_t n;
-    stream_set_timeout(s, (int)config_get_time("ipc_timeout"));
-    attr_add(req, "format", mailq_format_name(format));
-    if (attr_expect_protocol(s, MAILQ_PROTOCOL, &err) < 0 || attr_send(s, req) < 0 ||
-        read_status(s, &err) < 0)
-        msg_fatal_status(EX_SOFTWARE, "%s: %s", path, err.len ? str_cstr(&err) : "write error");
-    while ((n = stream_read(s, buf, sizeof(buf))) > 0)
-        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n)
-            msg_fatal_status(EX_IOERR, "write error: %s", strerror(errno));
-    if (n < 0)
-        msg_fatal_status(EX_SOFTWARE, "%s: read error: %s", path,
-                         strerror(stream_errno(s) ? stream_errno(s) : EIO));
-    if (fflush(stdout) != 0)
-        msg_fatal_status(EX_IOERR, "write error: %s", strerror(errno));
-    attr_list_free(req);
-    str_release(&err);
-    stream_close(s);
-}
 
 /* Root, the mail owner, or someone who can read every queue directory (real IDs). */
 static int may_read_queue(const char *queue_dir)
@@ -92,6 +52,22 @@ static void show_directly(enum mailq_format format)
         msg_fatal_status(EX_IOERR, "write error: %s", strerror(errno));
 }
 
+/* Runs "$command_directory/postdrop -Q format" in this process's place (never returns). */
+static void via_postdrop(enum mailq_format format)
+{
+    struct str path = STR_INIT;
+    str_setf(&path, "%s/postdrop", config_get("command_directory"));
+    const char *dir = config_directory();
+    char *args[] = {path.data, "-Q", (char *)mailq_format_name(format), NULL, NULL, NULL};
+    if (dir && *dir) {
+        args[3] = "-c";
+        args[4] = (char *)dir;
+    }
+    fflush(NULL);
+    execv(path.data, args);
+    msg_fatal_status(EX_UNAVAILABLE, "execute %s: %s", path.data, strerror(errno));
+}
+
 void pq_show(enum mailq_format format)
 {
     const char *queue_dir = config_get("queue_directory");
@@ -101,15 +77,15 @@ void pq_show(enum mailq_format format)
     str_setf(&path, "%s/public/%s", queue_dir, service);
     int fd = net_connect_unix(str_cstr(&path), (int)config_get_time("ipc_timeout") * 1000, &why);
     if (fd >= 0) {
-        show_via_service(fd, str_cstr(&path), format);
+        showq_relay(fd, str_cstr(&path), format);
     } else {
         int err = errno;
         if (msg_verbose)
             msg_info("%s", str_cstr(&why));
-        /* A permission problem is not a mail system that is down. */
+        /* public/ is for the set-group-id postdrop only (the one privileged command): it
+         * relays the listing for a user who cannot reach the socket. */
         if (err == EACCES || err == EPERM)
-            msg_fatal_status(EX_SOFTWARE, "Connect to the %s %s service: %s", mail_name, service,
-                             strerror(err));
+            via_postdrop(format);
         if (!may_read_queue(queue_dir))
             msg_fatal_status(EX_UNAVAILABLE,
                              "Queue report unavailable - mail system is down"

@@ -21,16 +21,15 @@ for prog in "$build"/bin/*; do
     esac
 done
 
-# postdrop and postqueue are set-group-id setgid_group, as in Postfix: postdrop alone may write
-# into maildrop/ (mode 1730), and both reach the sockets in public/ (mode 0710), e.g. showq for
-# mailq. Done only by root and when the group exists.
+# postdrop alone is set-group-id setgid_group (the one privileged command): it may write into
+# maildrop/ (mode 1730) and reach the sockets in public/ (mode 0710) — pickup, and showq on
+# behalf of postqueue (postdrop -Q) for users who cannot read the queue. Done only by root
+# and when the group exists.
 setgid_group=${SETGID_GROUP:-postdrop}
-if [ "$(id -u)" -eq 0 ] && getent group "$setgid_group" >/dev/null; then
-    for p in postdrop postqueue; do
-        [ -e "$destdir$command_dir/$p" ] || continue
-        chgrp "$setgid_group" "$destdir$command_dir/$p"
-        chmod 2755 "$destdir$command_dir/$p"
-    done
+if [ "$(id -u)" -eq 0 ] && getent group "$setgid_group" >/dev/null &&
+    [ -e "$destdir$command_dir/postdrop" ]; then
+    chgrp "$setgid_group" "$destdir$command_dir/postdrop"
+    chmod 2755 "$destdir$command_dir/postdrop"
 fi
 
 # sendmail's other names.

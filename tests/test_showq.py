@@ -207,10 +207,15 @@ def test_user_who_cannot_read_the_queue(inst):
     assert r.stdout == mine.stdout and qid in r.stdout
     r = as_other("-j")
     assert json.loads(r.stdout)["queue_id"] == qid
-    # Without the group, public/ is closed: a permission problem, not a mail system down.
+    # Without the group, public/ is closed to postqueue, which hands the request to postdrop -Q
+    # (the one set-group-id command in an install); this postdrop is not set-group-id, so it
+    # meets the same closed door: a permission problem, not a mail system down.
     r = as_other("-p", group=False)
-    assert r.returncode == 70
-    assert "postqueue: fatal: Connect to the Kestrel showq service: Permission denied" in r.stderr
+    assert r.returncode == 70, r.stderr
+    assert "postdrop: fatal: Connect to the Kestrel showq service: Permission denied" in r.stderr
+    # postdrop -Q itself relays the listing for a caller that can reach public/
+    r = inst.run("postdrop", "-Q", "text")
+    assert r.returncode == 0 and r.stdout == mine.stdout, r.stderr
     inst.stop()
     r = as_other("-p")
     assert r.returncode == 69
