@@ -9,6 +9,7 @@
 #include "mail/address.h"
 #include "mail/address_header.h"
 #include "mail/header_info.h"
+#include "mail/mime_state.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -155,8 +156,9 @@ static void process_header(struct cleanup_state *st, struct str *h, struct argv 
     const struct header_info *hi = header_info_find(h->data, nlen);
     if (st->flags & CLEANUP_FLAG_FILTER) {
         struct argv *pre = argv_new();
-        struct maps *m =
-            (hi->flags & HDR_F_MIME) ? cleanup_cfg.mime_header_checks : cleanup_cfg.header_checks;
+        struct maps *m = mime_hdr_checks_class(MIME_HDR_PRIMARY, hi) == MIME_HDR_MULTIPART
+                             ? cleanup_cfg.mime_header_checks
+                             : cleanup_cfg.header_checks;
         enum check_result r = cleanup_check(st, m, "header", h, pre);
         for (size_t i = 0; i < pre->n; i++)
             argv_add(out, pre->v[i]);

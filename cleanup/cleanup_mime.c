@@ -28,7 +28,7 @@ static void on_header(void *ctx, enum mime_hdr_class cls, const struct header_in
     struct cleanup_state *st = ctx;
     if (st->status || st->discard)
         return;
-    struct maps *m = (hi->flags & HDR_F_MIME) || cls == MIME_HDR_MULTIPART
+    struct maps *m = mime_hdr_checks_class(cls, hi) == MIME_HDR_MULTIPART
                          ? cleanup_cfg.mime_header_checks
                          : cleanup_cfg.nested_header_checks;
     if ((st->flags & CLEANUP_FLAG_FILTER) && m) {
@@ -85,7 +85,8 @@ static void on_error(void *ctx, int code, const char *text, size_t len)
     str_release(&reason);
 }
 
-static const struct mime_callbacks callbacks = {on_header, NULL, on_body, on_error};
+static const struct mime_callbacks callbacks = {
+    .header = on_header, .body = on_body, .error = on_error};
 
 static int mime_options(const struct cleanup_state *st)
 {

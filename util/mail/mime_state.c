@@ -4,7 +4,9 @@
  * the last Content-Type decides what follows: an attached message starts with its own header
  * block, a multipart opens a boundary level. In a body, a line that starts with "--" and one of
  * the open boundaries (innermost first) is a delimiter: it closes the levels inside it, and
- * either starts a part's header block or, with a trailing "--", closes its own level. */
+ * either starts a part's header block or, with a trailing "--", closes its own level. Input in
+ * pieces: a header-block line's start is collected until it tells what the line is; the rest of
+ * the line then goes to the pending header or out as body pieces. */
 #include "mail/mime_state.h"
 
 #include "base/argv.h"
@@ -19,6 +21,9 @@ enum phase { PH_PRIMARY, PH_MULTIPART, PH_NESTED, PH_BODY };
 enum ctype { CT_OTHER, CT_TEXT, CT_MESSAGE, CT_MULTIPART };
 enum stype { ST_OTHER, ST_RFC822, ST_PARTIAL, ST_EXTERNAL };
 enum encoding { ENC_7BIT, ENC_8BIT, ENC_BINARY, ENC_QP, ENC_BASE64 };
+/* Where the next input piece goes: a line's start, or the rest of a line whose start was a
+ * piece: still to be told (collected), a header's, or body. */
+enum line_mode { LN_START, LN_COLLECT, LN_HEADER, LN_BODY };
 
 static const char *const enc_names[] = {"7bit", "8bit", "binary", "quoted-printable", "base64"};
 
@@ -43,6 +48,8 @@ struct mime_state {
     struct level *levels;
     size_t depth, cap;
     long body_offset;
+    enum line_mode line_mode;
+    struct str start; /* LN_COLLECT: the line's start so far */
 };
 
 static const struct mime_error_detail details[] = {
@@ -60,6 +67,11 @@ const struct mime_error_detail *mime_state_detail(int errors)
         if (errors & details[i].code)
             return &details[i];
     return NULL;
+}
+
+enum mime_hdr_class mime_hdr_checks_class(enum mime_hdr_class cls, const struct header_info *hi)
+{
+    return (hi->flags & HDR_F_MIME) ? MIME_HDR_MULTIPART : cls;
 }
 
 static void report(struct mime_state *ms, int option, int code, const char *text, size_t len)
@@ -104,6 +116,7 @@ void mime_state_free(struct mime_state *ms)
         free(ms->levels[i].boundary);
     free(ms->levels);
     str_release(&ms->hdr);
+    str_release(&ms->start);
     free(ms);
 }
 
@@ -269,11 +282,13 @@ static void end_header_block(struct mime_state *ms, int blank)
         ms->phase = PH_BODY;
 }
 
-static void body_out(struct mime_state *ms, const char *line, size_t len)
+/* A body line, or a piece of one that more of the line follows (!eol). */
+static void body_out(struct mime_state *ms, const char *line, size_t len, int eol)
 {
-    if (ms->cb.body)
-        ms->cb.body(ms->ctx, line, len, ms->body_offset);
-    ms->body_offset += (long)len + 1;
+    void (*out)(void *, const char *, size_t, long) = eol ? ms->cb.body : ms->cb.body_piece;
+    if (out)
+        out(ms->ctx, line, len, ms->body_offset);
+    ms->body_offset += (long)len + (eol ? 1 : 0);
 }
 
 /* A header-block line; returns 1 when it ended the block and is still to be handled as body. */
@@ -293,7 +308,7 @@ static int header_line(struct mime_state *ms, const char *line, size_t len)
     int primary = ms->phase == PH_PRIMARY;
     end_header_block(ms, len == 0);
     if (primary && len > 0)
-        body_out(ms, "", 0); /* the missing separator */
+        body_out(ms, "", 0, 1); /* the missing separator */
     return 1;
 }
 
@@ -312,11 +327,17 @@ static long find_boundary(const struct mime_state *ms, const char *line, size_t 
     return -1;
 }
 
-static void body_line(struct mime_state *ms, const char *line, size_t len)
+static void check_8bit_body(struct mime_state *ms, const char *text, size_t len)
 {
     if ((ms->options & MIME_OPT_REPORT_8BIT_IN_7BIT_BODY) && ms->encoding == ENC_7BIT &&
-        has_8bit(line, len))
-        report(ms, MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, MIME_ERR_8BIT_IN_7BIT_BODY, line, len);
+        has_8bit(text, len))
+        report(ms, MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, MIME_ERR_8BIT_IN_7BIT_BODY, text, len);
+}
+
+/* A body line, or its first piece (!eol). */
+static void body_line(struct mime_state *ms, const char *line, size_t len, int eol)
+{
+    check_8bit_body(ms, line, len);
     long i = find_boundary(ms, line, len);
     if (i >= 0) {
         const struct level *l = &ms->levels[i];
@@ -331,21 +352,60 @@ static void body_line(struct mime_state *ms, const char *line, size_t len)
             set_type(ms, PH_MULTIPART, l->part_ctype, l->part_stype);
         }
     }
-    body_out(ms, line, len);
+    body_out(ms, line, len, eol);
 }
 
 /* ---- input ---- */
 
-int mime_state_update(struct mime_state *ms, const char *line, size_t len)
+/* A whole line, or the start of one (!eol: at least MIME_CLASSIFY_BYTES, or all there is at
+ * the end of the input); then says where the rest of the line goes. */
+static enum line_mode line_start(struct mime_state *ms, const char *line, size_t len, int eol)
 {
     if (ms->phase != PH_BODY && header_line(ms, line, len) == 0)
-        return ms->errors;
-    body_line(ms, line, len);
+        return LN_HEADER;
+    body_line(ms, line, len, eol);
+    return LN_BODY;
+}
+
+int mime_state_update(struct mime_state *ms, const char *line, size_t len)
+{
+    return mime_state_update_piece(ms, line, len, 1);
+}
+
+int mime_state_update_piece(struct mime_state *ms, const char *data, size_t len, int eol)
+{
+    switch (ms->line_mode) {
+    case LN_START:
+        if (eol || ms->phase == PH_BODY) {
+            ms->line_mode = line_start(ms, data, len, eol);
+            break;
+        }
+        str_set(&ms->start, "");
+        ms->line_mode = LN_COLLECT;
+        /* FALLTHROUGH */
+    case LN_COLLECT:
+        str_appendn(&ms->start, data, len);
+        if (eol || ms->start.len >= MIME_CLASSIFY_BYTES)
+            ms->line_mode = line_start(ms, ms->start.data, ms->start.len, eol);
+        break;
+    case LN_HEADER:
+        append_bounded(ms, data, len);
+        break;
+    case LN_BODY:
+        check_8bit_body(ms, data, len);
+        body_out(ms, data, len, eol);
+        break;
+    }
+    if (eol)
+        ms->line_mode = LN_START;
     return ms->errors;
 }
 
 int mime_state_finish(struct mime_state *ms)
 {
+    if (ms->line_mode == LN_COLLECT && ms->start.len > 0)
+        line_start(ms, ms->start.data, ms->start.len, 0);
+    ms->line_mode = LN_START;
     if (ms->phase != PH_BODY) {
         flush_header(ms);
         end_header_block(ms, 0);

@@ -1,6 +1,7 @@
 /* mime_state: a one-pass MIME structure parser (RFC 2045, RFC 2046) for content inspection, as
- * cleanup's header/body checks need it (and, later, the smtp client's). The caller feeds one
- * logical line at a time (without its line terminator, of any length); the parser tells header
+ * cleanup's header/body checks and the smtp client's smtp_*_checks need it. The caller feeds one
+ * logical line at a time (without its line terminator, of any length), or the line in pieces
+ * as queue file records hold it (mime_state_update_piece); the parser tells header
  * blocks from bodies, follows multipart boundaries (nested, quoted or not, matched as a prefix of
  * the line as RFC 2046 section 5.1.1 asks) and message/rfc822 attachments, and hands back each
  * logical header with its class and each body line with its offset in its body segment. The
@@ -36,6 +37,12 @@ enum mime_hdr_class { MIME_HDR_PRIMARY, MIME_HDR_MULTIPART, MIME_HDR_NESTED };
     (1 << 4) /* message/ or multipart/ with a transformation                                       \
               * (base64, quoted-printable) as its encoding */
 
+/* The class whose header_checks(5) table checks a header: a MIME header (Content-*,
+ * MIME-Version) goes to mime_header_checks (MIME_HDR_MULTIPART) wherever it stands; any other
+ * keeps its class (primary: header_checks, multipart part: mime_header_checks, attached
+ * message: nested_header_checks). */
+enum mime_hdr_class mime_hdr_checks_class(enum mime_hdr_class cls, const struct header_info *hi);
+
 struct mime_error_detail {
     int code;
     const char *dsn;  /* RFC 3463 status */
@@ -65,6 +72,10 @@ struct mime_callbacks {
     void (*body)(void *ctx, const char *line, size_t len, long offset);
     /* The first error of each kind: its code and the offending text. May be NULL. */
     void (*error)(void *ctx, int code, const char *text, size_t len);
+    /* Only with mime_state_update_piece: a piece of a body line that more of the line follows
+     * (the line's last piece goes to body). offset as for body; a piece adds its length only,
+     * the line break is counted after the last piece. May be NULL when no pieces are fed. */
+    void (*body_piece)(void *ctx, const char *data, size_t len, long offset);
 };
 
 struct mime_state;
@@ -76,7 +87,19 @@ void mime_state_free(struct mime_state *ms);
 
 /* One logical input line. Returns the errors so far. */
 int mime_state_update(struct mime_state *ms, const char *line, size_t len);
-/* The end of the input: a pending header goes out. Returns the errors so far. */
+/* Bytes of a header-block line that are enough to tell what it is (a header, a continuation,
+ * or text that ends the block): mime_state_update_piece joins the pieces of a line this far. */
+#define MIME_CLASSIFY_BYTES 1000
+
+/* Input in records, as queue files hold it: a whole line (eol), or a piece of a long line that
+ * more pieces follow (eol 0). In a header block a line's pieces are joined as far as
+ * MIME_CLASSIFY_BYTES to tell what the line is, and a header's pieces make one header (up to
+ * header_limit). Body lines go out piece by piece (body_piece, then body for the last one),
+ * and only a line's first piece can be a boundary. mime_state_update is the same with eol
+ * set. Returns the errors so far. */
+int mime_state_update_piece(struct mime_state *ms, const char *data, size_t len, int eol);
+/* The end of the input: a pending header goes out (also one whose line has no end yet).
+ * Returns the errors so far. */
 int mime_state_finish(struct mime_state *ms);
 
 /* For a caller that collects and checks the primary header section itself (cleanup): one

@@ -2,8 +2,11 @@
  * message), body offsets per segment, boundaries (quoted, nested, closed by an outer one,
  * trailing junk, truncated), multipart/digest, malformed header blocks, the nesting limit,
  * encoding domains, 8-bit data, header truncation, disabled MIME, very long lines, and the
- * primary-header entry points cleanup uses; and random input. Each event is logged as one line
- * of text. */
+ * primary-header entry points cleanup uses; and random input. Then input in pieces (queue
+ * records, as the smtp client feeds it): headers joined across pieces, body pieces with their
+ * offsets, boundaries only at a line's start, a header block ended by a long line, pieces at
+ * the end of the input, and the same events as whole lines; which checks table a header's class
+ * stands for. Each event is logged as one line of text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,13 +46,20 @@ static void on_error(void *ctx, int code, const char *text, size_t len)
     str_appendf(&events, "ERROR %s: %.*s\n", mime_state_detail(code)->text, (int)len, text);
 }
 
-static const struct mime_callbacks cbs = {on_header, on_header_end, on_body, on_error};
+static const struct mime_callbacks cbs = {
+    .header = on_header, .header_end = on_header_end, .body = on_body, .error = on_error};
 
-static struct mime_state *make(int options, int nesting, size_t header_limit, size_t bound_limit)
+static struct mime_state *make_with(const struct mime_callbacks *cb, int options, int nesting,
+                                    size_t header_limit, size_t bound_limit)
 {
     struct mime_limits lim = {header_limit, bound_limit, nesting};
     str_set(&events, "");
-    return mime_state_create(options, &lim, &cbs, NULL);
+    return mime_state_create(options, &lim, cb, NULL);
+}
+
+static struct mime_state *make(int options, int nesting, size_t header_limit, size_t bound_limit)
+{
+    return make_with(&cbs, options, nesting, header_limit, bound_limit);
 }
 
 /* Feeds text (lines separated by '\n') and the end of input. */
@@ -485,6 +495,259 @@ static void test_random_input(void **state)
     assert_int_equal(errors & MIME_ERR_NESTING, MIME_ERR_NESTING);
 }
 
+/* ---- input in pieces ---- */
+
+static void on_piece(void *ctx, const char *data, size_t len, long offset)
+{
+    (void)ctx;
+    str_appendf(&events, "PIECE %ld|%.*s\n", offset, (int)(len > 60 ? 60 : len), data);
+}
+
+static const struct mime_callbacks piece_cbs = {.header = on_header,
+                                                .header_end = on_header_end,
+                                                .body = on_body,
+                                                .error = on_error,
+                                                .body_piece = on_piece};
+
+static struct mime_state *make_pieces(int options, size_t header_limit)
+{
+    return make_with(&piece_cbs, options, 100, header_limit, 0);
+}
+
+/* Feeds text in records ('\n' ends a record that ends a line, '\r' one that more of the line
+ * follows) and the end of input. */
+static int feed_pieces(struct mime_state *ms, const char *text)
+{
+    for (const char *p = text; *p;) {
+        size_t n = strcspn(p, "\n\r");
+        mime_state_update_piece(ms, p, n, p[n] != '\r');
+        p += n + (p[n] != 0);
+    }
+    return mime_state_finish(ms);
+}
+
+static void test_pieces_headers_and_body(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make_pieces(MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, 0);
+    /* a header name split between pieces, a folded header in pieces, a long body line */
+    assert_int_equal(feed_pieces(ms, "Subj\rect: a\rb\n\tc\rd\nFrom :\r x\n\nlong\rer\rline\n"
+                                     "short\nabc\r\xc3\xa9\n"),
+                     MIME_ERR_8BIT_IN_7BIT_BODY);
+    expect("MAIN|Subject: ab\n\tcd\n"
+           "MAIN|From: x\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "PIECE 1|long\n"
+           "PIECE 5|er\n"
+           "BODY 7|line\n"
+           "BODY 12|short\n"
+           "PIECE 18|abc\n"
+           /* 8-bit data in a later piece is found too */
+           "ERROR improper use of 8-bit data in message body: \xc3\xa9\n"
+           "BODY 21|\xc3\xa9\n");
+    mime_state_free(ms);
+}
+
+static void test_pieces_boundaries(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make_pieces(0, 0);
+    feed_pieces(ms, "Content-Type: multipart/mixed; boundary=b\n"
+                    "\n"
+                    "--b\rjunk\n" /* a delimiter in a line's first piece */
+                    "X-A: 1\n"
+                    "\n"
+                    "text\r--b\n" /* not at a line's start: no delimiter */
+                    "--\rb\n"     /* a delimiter split between pieces is not seen */
+                    "--b--\rtail\n"
+                    "X-B: 2\n");
+    expect("MAIN*|Content-Type: multipart/mixed; boundary=b\n"
+           "HEADER END\n"
+           "BODY 0|\n"
+           "PIECE 1|--b\n"
+           "BODY 4|junk\n"
+           "MULT|X-A: 1\n"
+           "BODY 0|\n"
+           "PIECE 1|text\n"
+           "BODY 5|--b\n"
+           "PIECE 9|--\n"
+           "BODY 11|b\n"
+           "PIECE 0|--b--\n"
+           "BODY 5|tail\n"
+           "BODY 10|X-B: 2\n");
+    assert_int_equal(mime_state_depth(ms), 0);
+    mime_state_free(ms);
+}
+
+static void test_pieces_long_header_block_lines(void **state)
+{
+    (void)state;
+    /* A line that is no header ends the block once MIME_CLASSIFY_BYTES show it: that much goes
+     * out as one piece, the rest piece by piece. */
+    struct str text = STR_INIT, want = STR_INIT;
+    str_set(&text, "X-A: 1\n");
+    for (int i = 0; i < 3; i++) {
+        str_appendf(&text, "%0500d", i);
+        str_appendc(&text, i < 2 ? '\r' : '\n');
+    }
+    struct mime_state *ms = make_pieces(0, 0);
+    feed_pieces(ms, text.data);
+    str_setf(&want, "MAIN|X-A: 1\nHEADER END\nBODY 0|\nPIECE 1|%060d\nBODY 1001|%060d\n", 0, 0);
+    expect(want.data);
+    mime_state_free(ms);
+
+    /* A header longer than MIME_CLASSIFY_BYTES in pieces: one header, cut at header_limit. */
+    str_set(&text, "Subject: ");
+    for (int i = 0; i < 3; i++) {
+        str_appendf(&text, "%0500d", i);
+        str_appendc(&text, i < 2 ? '\r' : '\n');
+    }
+    str_append(&text, "\nbody\n");
+    ms = make_pieces(MIME_OPT_REPORT_TRUNC_HEADER, 1200);
+    assert_int_equal(feed_pieces(ms, text.data), MIME_ERR_TRUNC_HEADER);
+    str_set(&want, "MAIN|Subject: ");
+    str_appendf(&want, "%0500d%0500d%0191d\nHEADER END\nBODY 0|\nBODY 1|body\n", 0, 1, 0);
+    const char *main = strstr(events.data, "MAIN|");
+    assert_non_null(main);
+    assert_string_equal(main, want.data);
+    assert_non_null(strstr(events.data, "ERROR message header length exceeds safety limit"));
+    mime_state_free(ms);
+    str_release(&text);
+    str_release(&want);
+}
+
+static void test_pieces_at_end(void **state)
+{
+    (void)state;
+    struct mime_state *ms = make_pieces(0, 0);
+    feed_pieces(ms, "Subject: a\n\nlast\r");
+    expect("MAIN|Subject: a\nHEADER END\nBODY 0|\nPIECE 1|last\n");
+    mime_state_free(ms);
+    ms = make_pieces(0, 0);
+    feed_pieces(ms, "Subject: a\rb\r");
+    expect("MAIN|Subject: ab\nHEADER END\n");
+    mime_state_free(ms);
+    ms = make_pieces(0, 0);
+    feed_pieces(ms, "Content-Type: multipart/mixed; boundary=b\n\n--b\nX-Part: 1\n\tmo\rre\r");
+    assert_non_null(strstr(events.data, "BODY 1|--b\nMULT|X-Part: 1\n\tmore\n"));
+    mime_state_free(ms);
+}
+
+/* Joins body pieces, so that events in pieces compare with events from whole lines. */
+static struct str joined;
+static long joined_offset = -1;
+
+static void on_piece_join(void *ctx, const char *data, size_t len, long offset)
+{
+    (void)ctx;
+    if (joined_offset < 0)
+        joined_offset = offset;
+    str_appendn(&joined, data, len);
+}
+
+static void on_body_join(void *ctx, const char *line, size_t len, long offset)
+{
+    if (joined_offset < 0) {
+        on_body(ctx, line, len, offset);
+        return;
+    }
+    str_appendn(&joined, line, len);
+    on_body(ctx, joined.data, joined.len, joined_offset);
+    str_set(&joined, "");
+    joined_offset = -1;
+}
+
+static void test_pieces_as_lines(void **state)
+{
+    (void)state;
+    /* Every line in pieces of at most 20 bytes (all boundary lines fit in one): the same
+     * headers, body lines, offsets and errors as from whole lines. */
+    struct mime_state *ms = make(MIME_OPT_REPORT_ENCODING_DOMAIN, 100, 0, 0);
+    feed(ms, multipart);
+    mime_state_free(ms);
+    struct str want = STR_INIT;
+    str_set(&want, events.data);
+
+    const struct mime_callbacks join_cbs = {.header = on_header,
+                                            .header_end = on_header_end,
+                                            .body = on_body_join,
+                                            .error = on_error,
+                                            .body_piece = on_piece_join};
+    str_set(&joined, "");
+    ms = make_with(&join_cbs, MIME_OPT_REPORT_ENCODING_DOMAIN, 100, 0, 0);
+    int pieces = 0;
+    for (const char *p = multipart; *p;) {
+        size_t n = strcspn(p, "\n");
+        for (size_t off = 0; off < n || off == 0; off += 20) {
+            size_t k = n - off < 20 ? n - off : 20;
+            mime_state_update_piece(ms, p + off, k, off + k == n);
+            pieces += off + k < n;
+        }
+        p += n + (p[n] != 0);
+    }
+    assert_int_equal(mime_state_finish(ms), MIME_ERR_ENCODING_DOMAIN);
+    mime_state_free(ms);
+    assert_true(pieces > 5);
+    if (strcmp(events.data, want.data) != 0)
+        fail_msg("events differ:\n--- got\n%s--- want\n%s", events.data, want.data);
+    str_release(&want);
+    str_release(&joined);
+}
+
+static void test_content_types(void **state)
+{
+    (void)state;
+    /* message/partial, message/external-body and other message types are body */
+    struct mime_state *ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: Message/Partial; id=1\n\nSubject: x\n");
+    expect("MAIN*|Content-Type: Message/Partial; id=1\nHEADER END\nBODY 0|\nBODY 1|Subject: x\n");
+    mime_state_free(ms);
+    ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n");
+    expect("MAIN*|Content-Type: message/delivery-status\nHEADER END\nBODY 0|\n"
+           "BODY 1|Reporting-MTA: dns; x\n");
+    mime_state_free(ms);
+    /* type names in any case */
+    ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: MESSAGE/RFC822\n\nSubject: x\n\nb\n");
+    expect("MAIN*|Content-Type: MESSAGE/RFC822\nHEADER END\nBODY 0|\nNEST|Subject: x\nBODY 0|\n"
+           "BODY 1|b\n");
+    mime_state_free(ms);
+    /* a multipart without a boundary has no parts */
+    ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: multipart/mixed\n\n--\n--x\nA: b\n");
+    expect("MAIN*|Content-Type: multipart/mixed\nHEADER END\nBODY 0|\nBODY 1|--\nBODY 4|--x\n"
+           "BODY 8|A: b\n");
+    mime_state_free(ms);
+    /* an attached message with a (wrong) transfer encoding is still followed, as Postfix does:
+     * headers hidden in it are found */
+    ms = make(0, 100, 0, 0);
+    feed(ms, "Content-Type: message/rfc822\nContent-Transfer-Encoding: base64\n\nSubject: x\n");
+    expect("MAIN*|Content-Type: message/rfc822\nMAIN*|Content-Transfer-Encoding: base64\n"
+           "HEADER END\nBODY 0|\nNEST|Subject: x\n");
+    mime_state_free(ms);
+}
+
+static void test_checks_class(void **state)
+{
+    (void)state;
+    const char *names[] = {"Subject", "Content-Type", "MIME-Version", "content-id", "X-Mime"};
+    const enum mime_hdr_class mime = MIME_HDR_MULTIPART;
+    const enum mime_hdr_class want[][3] = {
+        {MIME_HDR_PRIMARY, MIME_HDR_MULTIPART, MIME_HDR_NESTED}, /* Subject: as it stands */
+        {mime, mime, mime},                                      /* MIME headers: mime */
+        {mime, mime, mime},
+        {mime, mime, mime},
+        {MIME_HDR_PRIMARY, MIME_HDR_MULTIPART, MIME_HDR_NESTED},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const struct header_info *hi = header_info_find(names[i], strlen(names[i]));
+        for (int c = MIME_HDR_PRIMARY; c <= MIME_HDR_NESTED; c++)
+            assert_int_equal(mime_hdr_checks_class((enum mime_hdr_class)c, hi), want[i][c]);
+    }
+}
+
 static int teardown(void **state)
 {
     (void)state;
@@ -508,6 +771,13 @@ int main(void)
         cmocka_unit_test(test_primary_entry_points),
         cmocka_unit_test(test_finish_flushes_pending_header),
         cmocka_unit_test(test_random_input),
+        cmocka_unit_test(test_pieces_headers_and_body),
+        cmocka_unit_test(test_pieces_boundaries),
+        cmocka_unit_test(test_pieces_long_header_block_lines),
+        cmocka_unit_test(test_pieces_at_end),
+        cmocka_unit_test(test_pieces_as_lines),
+        cmocka_unit_test(test_content_types),
+        cmocka_unit_test(test_checks_class),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
