@@ -10,7 +10,7 @@
 #include "base/str.h"
 #include "base/stream.h"
 #include "mail/deliver_request.h"
-#include "mail/mime_scan.h"
+#include "mail/mime_state.h"
 #include "mail/smtp_proto.h"
 
 #include <stddef.h>
@@ -42,7 +42,8 @@ void smtp_text_said(struct str *out, const char *host, const char *addr, const c
 struct maps;
 struct smtp_checks_config {
     struct maps *header, *mime, *nested, *body; /* NULL when not set */
-    struct mime_scan_opts mime_opts;
+    struct mime_limits mime_limits; /* header_size_limit, mime_boundary_length_limit, ... */
+    int mime_options;               /* MIME_OPT_DISABLE_MIME (disable_mime_input_processing) */
 };
 /* The prefix_header_checks, prefix_mime_header_checks, prefix_nested_header_checks and
  * prefix_body_checks tables (prefix "smtp" or "lmtp"), opened once per process; NULL when

@@ -1,7 +1,8 @@
 /* smtp_checks: content checks on outgoing mail (smtp_header_checks, smtp_mime_header_checks,
  * smtp_nested_header_checks, smtp_body_checks; lmtp_* when running as lmtp). The content
- * goes through mime_scan (logical headers by class, body records) and each header or body
- * record through its table. Only the actions header_checks(5) allows in a delivery agent are
+ * goes through the MIME parser util/mail/mime_state (logical headers by class, body lines
+ * piece by piece, as queue records hold them) and each header or body record through its
+ * table. Only the actions header_checks(5) allows in a delivery agent are
  * carried out: DUNNO (OK), IGNORE, INFO, PREPEND, REPLACE, STRIP, WARN; any other is logged
  * as unsupported and ignored. Actions are logged as smtp(8) does:
  * "ID: warning: header Subject: text (60 bytes at most): optional text". */
@@ -13,6 +14,7 @@
 #include "mail/hbc_action.h"
 #include "mail/header_info.h"
 #include "mail/maps.h"
+#include "mail/mime_state.h"
 #include "table/table.h"
 
 #include <stdio.h>
@@ -24,7 +26,7 @@ struct smtp_checks {
     const char *queue_id;
     smtp_checks_out out;
     void *ctx;
-    struct mime_scan *ms;
+    struct mime_state *ms;
     int failed; /* a table lookup failed */
     struct str value, text;
     struct str line; /* a body record as a C string */
@@ -54,10 +56,11 @@ const struct smtp_checks_config *smtp_checks_config(const char *prefix)
         cfg.mime = open_checks(prefix, "mime_header_checks");
         cfg.nested = open_checks(prefix, "nested_header_checks");
         cfg.body = open_checks(prefix, "body_checks");
-        cfg.mime_opts.header_limit = (size_t)config_get_size("header_size_limit");
-        cfg.mime_opts.nesting_limit = (size_t)config_get_int("mime_nesting_limit");
-        cfg.mime_opts.boundary_limit = (size_t)config_get_int("mime_boundary_length_limit");
-        cfg.mime_opts.disable_mime = config_get_bool("disable_mime_input_processing");
+        cfg.mime_limits.header_limit = (size_t)config_get_size("header_size_limit");
+        cfg.mime_limits.nesting_limit = config_get_int("mime_nesting_limit");
+        cfg.mime_limits.boundary_limit = (size_t)config_get_int("mime_boundary_length_limit");
+        cfg.mime_options =
+            config_get_bool("disable_mime_input_processing") ? MIME_OPT_DISABLE_MIME : 0;
     }
     return cfg.header || cfg.mime || cfg.nested || cfg.body ? &cfg : NULL;
 }
@@ -152,26 +155,26 @@ static void put_header(struct smtp_checks *c, const char *h)
     }
 }
 
-static void on_header(void *ctx, enum mime_hdr_class cls, struct str *h)
+static void on_header(void *ctx, enum mime_hdr_class cls, const struct header_info *hi,
+                      struct str *h)
 {
     struct smtp_checks *c = ctx;
     if (c->failed)
         return;
     const struct smtp_checks_config *cfg = c->cfg;
-    const struct header_info *hi =
-        header_info_find(h->data, header_name_length(h->data, h->len, NULL));
-    struct maps *m = (hi->flags & HDR_F_MIME) || cls == MIME_HDR_MULTIPART ? cfg->mime
-                     : cls == MIME_HDR_NESTED                              ? cfg->nested
-                                                                           : cfg->header;
+    enum mime_hdr_class tc = mime_hdr_checks_class(cls, hi);
+    struct maps *m = tc == MIME_HDR_MULTIPART ? cfg->mime
+                     : tc == MIME_HDR_NESTED  ? cfg->nested
+                                              : cfg->header;
     enum verdict v = check(c, m, "header", h->data);
     if (c->failed || v == DROP)
         return;
     put_header(c, v == REPLACED ? c->text.data : h->data);
 }
 
-static void on_body(void *ctx, const char *data, size_t len, int eol)
+/* A body record: a whole line (eol) or a piece of a long one. */
+static void body_record(struct smtp_checks *c, const char *data, size_t len, int eol)
 {
-    struct smtp_checks *c = ctx;
     if (c->failed)
         return;
     enum verdict v = KEEP;
@@ -188,7 +191,20 @@ static void on_body(void *ctx, const char *data, size_t len, int eol)
         c->out(c->ctx, data, len, eol);
 }
 
-static const struct mime_scan_ops scan_ops = {on_header, on_body};
+static void on_body(void *ctx, const char *line, size_t len, long offset)
+{
+    (void)offset;
+    body_record(ctx, line, len, 1);
+}
+
+static void on_body_piece(void *ctx, const char *data, size_t len, long offset)
+{
+    (void)offset;
+    body_record(ctx, data, len, 0);
+}
+
+static const struct mime_callbacks callbacks = {
+    .header = on_header, .body = on_body, .body_piece = on_body_piece};
 
 struct smtp_checks *smtp_checks_new(const struct smtp_checks_config *cfg, const char *queue_id,
                                     smtp_checks_out out, void *ctx)
@@ -201,20 +217,20 @@ struct smtp_checks *smtp_checks_new(const struct smtp_checks_config *cfg, const 
     c->value = (struct str)STR_INIT;
     c->text = (struct str)STR_INIT;
     c->line = (struct str)STR_INIT;
-    c->ms = mime_scan_new(&cfg->mime_opts, &scan_ops, c);
+    c->ms = mime_state_create(cfg->mime_options, &cfg->mime_limits, &callbacks, c);
     return c;
 }
 
 void smtp_checks_put(struct smtp_checks *c, const char *data, size_t len, int eol)
 {
     if (!c->failed)
-        mime_scan_put(c->ms, data, len, eol);
+        mime_state_update_piece(c->ms, data, len, eol);
 }
 
 int smtp_checks_end(struct smtp_checks *c)
 {
     if (!c->failed)
-        mime_scan_end(c->ms);
+        mime_state_finish(c->ms);
     return c->failed ? -1 : 0;
 }
 
@@ -227,7 +243,7 @@ void smtp_checks_free(struct smtp_checks *c)
 {
     if (!c)
         return;
-    mime_scan_free(c->ms);
+    mime_state_free(c->ms);
     str_release(&c->value);
     str_release(&c->text);
     str_release(&c->line);

@@ -1,7 +1,8 @@
 /* Unit tests for smtp_checks: the actions a delivery agent carries out (REPLACE, PREPEND,
  * IGNORE, STRIP, WARN, INFO, DUNNO) and their log lines, folded headers matched as one, the
  * unsupported actions and bad action text (warnings, content unchanged), which table sees
- * which header (primary, MIME, nested) and body line, a failing table, and the lmtp_* names. */
+ * which header (primary, MIME, nested) and body line, disable_mime_input_processing, a failing
+ * table, and the lmtp_* names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,7 +54,8 @@ static void reset_cfg(void)
     maps_free(cfg.nested);
     maps_free(cfg.body);
     memset(&cfg, 0, sizeof cfg);
-    cfg.mime_opts = (struct mime_scan_opts){102400, 100, 2048, 0};
+    cfg.mime_limits = (struct mime_limits){102400, 2048, 100};
+    cfg.mime_options = 0;
 }
 
 /* Runs text ('\n' ends a line record, '\r' a piece) through the checks; returns the
@@ -283,6 +285,28 @@ static void test_classes(void **state)
     assert_false(has_log(": warning: body"));
 }
 
+static void test_disable_mime(void **state)
+{
+    (void)state;
+    reset_cfg();
+    cfg.mime_options = MIME_OPT_DISABLE_MIME;
+    cfg.header = table("smtp_header_checks", "/^Subject:/ WARN primary\n");
+    cfg.mime = table("smtp_mime_header_checks", "/^Content-Type:/ WARN mime\n");
+    cfg.nested = table("smtp_nested_header_checks", "/^Subject:/ WARN nested\n");
+    cfg.body = table("smtp_body_checks", "/^(Subject|Content-Type):/ WARN body\n");
+    assert_int_equal(run(MIME_MSG), 0);
+    assert_string_equal(sent.data, MIME_MSG);
+    /* The primary headers still go to their tables (MIME ones to the mime table) ... */
+    assert_true(has_log(": warning: header Subject: outer: primary\n"));
+    assert_true(has_log(": warning: header Content-Type: multipart/mixed; boundary=\"b\": mime\n"));
+    /* ... but part and attached message headers are body lines. */
+    assert_true(has_log(": warning: body Content-Type: text/plain: body\n"));
+    assert_true(has_log(": warning: body Subject: part header: body\n"));
+    assert_true(has_log(": warning: body Subject: inner: body\n"));
+    assert_false(has_log(": warning: header Subject: inner"));
+    assert_false(has_log(": warning: header Content-Type: text/plain"));
+}
+
 static void test_body_pieces_and_drop(void **state)
 {
     (void)state;
@@ -325,9 +349,10 @@ static void test_config_names(void **state)
     assert_string_equal(c->body->title, "lmtp_body_checks");
     assert_null(c->mime); /* no default from lmtp_header_checks, as in Postfix */
     assert_null(c->nested);
-    assert_int_equal(c->mime_opts.header_limit, 5000);
-    assert_int_equal(c->mime_opts.nesting_limit, 100);
-    assert_int_equal(c->mime_opts.disable_mime, 0);
+    assert_int_equal(c->mime_limits.header_limit, 5000);
+    assert_int_equal(c->mime_limits.nesting_limit, 100);
+    assert_int_equal(c->mime_limits.boundary_limit, 2048);
+    assert_int_equal(c->mime_options & MIME_OPT_DISABLE_MIME, 0);
     str_release(&err);
 }
 
@@ -337,7 +362,7 @@ int main(void)
         cmocka_unit_test(test_header_actions),       cmocka_unit_test(test_folded_header),
         cmocka_unit_test(test_unsupported),          cmocka_unit_test(test_classes),
         cmocka_unit_test(test_body_pieces_and_drop), cmocka_unit_test(test_table_error),
-        cmocka_unit_test(test_config_names),
+        cmocka_unit_test(test_config_names),         cmocka_unit_test(test_disable_mime),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
