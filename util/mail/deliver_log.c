@@ -41,28 +41,20 @@ void deliver_log_delay(struct str *out, double s)
     str_append(out, buf);
 }
 
-/* An address in the line: quoted (external form), or as is (internal form). */
-static void append_address(struct str *out, const char *address, int quote)
-{
-    if (quote)
-        address_quote(address, out);
-    else
-        str_append(out, address);
-}
 
-/* started 0: d is what remains of the total delay, addresses quoted (qmgr, error, discard);
- * else d is the agent's own time, addresses as is (local, pipe, virtual). */
+/* started 0: d is what remains of the total delay (qmgr, error, discard); else d is the
+ * agent's own time (local, pipe, virtual). Addresses are quoted in every case, as Postfix's
+ * info_log_address_format = external does. */
 static void format_line(struct str *out, const struct deliver_log_info *in, double started,
                         double now)
 {
-    int quote = !(started > 0);
     str_clear(out);
     str_appendf(out, "%s: to=<", in->queue_id);
-    append_address(out, in->recipient, quote);
+    address_quote(in->recipient, out); /* external form */
     str_append(out, ">");
     if (in->orig && *in->orig && strcasecmp(in->orig, in->recipient) != 0) {
         str_append(out, ", orig_to=<");
-        append_address(out, in->orig, quote);
+        address_quote(in->orig, out);
         str_append(out, ">");
     }
     str_appendf(out, ", relay=%s, delay=", in->relay ? in->relay : "none");

@@ -31,9 +31,8 @@ void deliver_log_format(struct str *out, const struct deliver_log_info *info, do
 /* msg_info() of the formatted line at the current time. */
 void deliver_log(const struct deliver_log_info *info);
 /* The same for a delivery agent (local, pipe, virtual) that took the request at started
- * (epoch seconds, > 0): d is now - started - c, and the addresses appear as they are, not
- * quoted (what those agents have always logged; deliver_log() quotes, as Postfix's default
- * info_log_address_format = external does). */
+ * (epoch seconds, > 0): d is now - started - c. Addresses are quoted in both (Postfix's
+ * default info_log_address_format = external). */
 void deliver_log_agent_format(struct str *out, const struct deliver_log_info *info, double started,
                               double now);
 void deliver_log_agent(const struct deliver_log_info *info, double started);

@@ -167,11 +167,11 @@ static void test_agent_log_line(void **state)
     assert_string_equal(s.data, "0C261A1F0F: to=<u@example.com>, orig_to=<alias@example.com>, "
                                 "relay=virtual, delay=12, delays=0.05/0.01/0/11, dsn=2.0.0, "
                                 "status=sent");
-    /* The agents' line keeps addresses as they are; deliver_log_format() quotes them. */
+    /* Both lines quote addresses (external form), as Postfix logs them. */
     in.recipient = "a b@example.com";
     in.orig = NULL;
     deliver_log_agent_format(&s, &in, started, 1012);
-    assert_string_equal(s.data, "0C261A1F0F: to=<a b@example.com>, relay=virtual, delay=12, "
+    assert_string_equal(s.data, "0C261A1F0F: to=<\"a b\"@example.com>, relay=virtual, delay=12, "
                                 "delays=0.05/0.01/0/11, dsn=2.0.0, status=sent");
     deliver_log_format(&s, &in, 1012);
     assert_string_equal(s.data, "0C261A1F0F: to=<\"a b\"@example.com>, relay=virtual, delay=12, "
