@@ -88,7 +88,7 @@ def test_sent_with_recipient_expansion(inst):
         "Return-Path: <alice@example.org>\nSubject: hi\n\nbody\n")
     lines = log_lines(inst)
     assert len(lines) == 2
-    assert re.fullmatch(QUEUE_ID + r": to=<"a b"@example.com>, relay=filter, " + DELAYS +
+    assert re.fullmatch(QUEUE_ID + r': to=<"a b"@example.com>, relay=filter, ' + DELAYS +
                         r", dsn=2\.0\.0, status=sent \(delivered via filter service\)", lines[0])
 
 
