@@ -115,6 +115,7 @@ struct smtp_settings {
     const char *cache_destinations;
     long cache_time_limit, reuse_time_limit, reuse_count_limit;
     int starttls_timeout;
+    int tls_wrappermode; /* smtp_tls_wrappermode: TLS from the first byte (SMTPS, port 465) */
     int sasl_enable, sasl_soft_bounce, sender_auth;
 };
 extern struct smtp_settings smtp_cfg;
@@ -169,6 +170,10 @@ int smtp_session_helo(struct smtp_session *ss, const char *greeting, struct smtp
  * STARTTLS and EHLO again, then AUTH with the credentials of smtp_sasl_password_maps. 0 to go
  * on, -1 with f set to give up on this server (f->plain_retry: try it again in plaintext). */
 int smtp_session_security(struct smtp_session *ss, const struct smtp_conn *cx, struct smtp_fail *f);
+/* smtp_tls_wrappermode: the TLS handshake right after the connection is made, before the
+ * greeting (the policy's level, raised to "encrypt": plaintext is not possible). 0, or -1 with
+ * f set. */
+int smtp_session_wrapper(struct smtp_session *ss, const struct smtp_conn *cx, struct smtp_fail *f);
 /* Ends TLS on a session being closed (close_notify) and frees it. */
 void smtp_security_close(struct smtp_session *ss);
 /* The part of the cache key that depends on the sender (sender-dependent authentication). */

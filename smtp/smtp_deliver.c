@@ -85,6 +85,7 @@ void smtp_settings_load(int lmtp)
     c->reuse_time_limit = param_time("connection_reuse_time_limit");
     c->reuse_count_limit = param_int("connection_reuse_count_limit");
     c->starttls_timeout = (int)param_time("starttls_timeout");
+    c->tls_wrappermode = param_bool("tls_wrappermode");
     c->sasl_enable = param_bool("sasl_auth_enable");
     c->sasl_soft_bounce = param_bool("sasl_auth_soft_bounce");
     c->sender_auth = !lmtp && param_bool("sender_dependent_authentication");

@@ -187,6 +187,41 @@ static int tls_failed(struct smtp_session *ss, const struct policy *pol, struct 
     return -1;
 }
 
+/* The TLS handshake on the connection as it is (after STARTTLS, or at once in wrapper mode);
+ * the session then runs over TLS. 0 (also when a failed "may" goes on in plaintext), or -1. */
+static int tls_handshake(struct smtp_session *ss, const struct smtp_conn *cx,
+                         const struct policy *pol, struct smtp_fail *f)
+{
+    struct tls_client_ctx *ctx = tls_ctx();
+    if (!ctx)
+        return tls_failed(ss, pol, f, "4.7.5", "TLS is required, but our TLS engine is %s",
+                          "unavailable");
+    const char *servername = pol->has_servername ? pol->servername.data : sec.tp.servername;
+    struct tls_client_props props = {pol->level,
+                                     ss->host,
+                                     cx->domain,
+                                     ss->relay,
+                                     tls_client_sni(servername, ss->host, cx->domain),
+                                     pol->matches.len ? pol->matches.data : NULL,
+                                     NULL};
+    struct str err = STR_INIT;
+    long deadline =
+        smtp_cfg.starttls_timeout > 0 ? now_ms() + smtp_cfg.starttls_timeout * 1000L : -1;
+    ss->tls = tls_client_start(ctx, stream_fd(ss->s), &props, deadline, &err);
+    if (!ss->tls) {
+        ss->broken = 1; /* the connection is in an unknown state */
+        int rc = tls_failed(ss, pol, f, "4.7.5", "%s",
+                            strncmp(str_cstr(&err), "Server certificate", 18) == 0
+                                ? err.data
+                                : "Cannot start TLS: handshake failure");
+        str_release(&err);
+        return rc;
+    }
+    str_release(&err);
+    tls_stream_attach(ss->s, ss->tls);
+    return 0;
+}
+
 static int handshake(struct smtp_session *ss, const struct smtp_conn *cx, const struct policy *pol,
                      struct smtp_fail *f)
 {
@@ -212,35 +247,17 @@ static int handshake(struct smtp_session *ss, const struct smtp_conn *cx, const 
     }
     smtp_reply_release(&r);
     stream_discard_input(ss->s); /* nothing sent before the handshake counts */
-    const char *servername = pol->has_servername ? pol->servername.data : sec.tp.servername;
-    struct tls_client_props props = {pol->level,
-                                     ss->host,
-                                     cx->domain,
-                                     ss->relay,
-                                     tls_client_sni(servername, ss->host, cx->domain),
-                                     pol->matches.len ? pol->matches.data : NULL,
-                                     NULL};
-    struct str err = STR_INIT;
-    long deadline =
-        smtp_cfg.starttls_timeout > 0 ? now_ms() + smtp_cfg.starttls_timeout * 1000L : -1;
-    ss->tls = tls_client_start(ctx, stream_fd(ss->s), &props, deadline, &err);
-    if (!ss->tls) {
-        ss->broken = 1; /* the connection is in an unknown state */
-        int rc = tls_failed(ss, pol, f, "4.7.5", "%s",
-                            strncmp(str_cstr(&err), "Server certificate", 18) == 0
-                                ? err.data
-                                : "Cannot start TLS: handshake failure");
-        str_release(&err);
+    int rc = tls_handshake(ss, cx, pol, f);
+    if (rc != 0 || !ss->tls)
         return rc;
-    }
-    str_release(&err);
-    tls_stream_attach(ss->s, ss->tls);
     ss->features = 0;
     return smtp_session_helo(ss, "ESMTP", f);
 }
 
 static int starttls(struct smtp_session *ss, const struct smtp_conn *cx, struct smtp_fail *f)
 {
+    if (ss->tls) /* wrapper mode: TLS from the start */
+        return 0;
     struct policy pol = {TLS_LEV_NONE, STR_INIT, STR_INIT, 0};
     int rc = policy_find(cx, &pol, f) < 0 || dane_fallback(&pol, f) < 0 ? -1 : 0;
     if (rc == 0 && cx->plaintext && !TLS_REQUIRED(pol.level))
@@ -376,6 +393,25 @@ static int authenticate(struct smtp_session *ss, const struct smtp_conn *cx, str
 }
 
 /* ---- entry points ----------------------------------------------------------------------- */
+
+int smtp_session_wrapper(struct smtp_session *ss, const struct smtp_conn *cx, struct smtp_fail *f)
+{
+    load();
+    struct policy pol = {TLS_LEV_NONE, STR_INIT, STR_INIT, 0};
+    int rc = policy_find(cx, &pol, f) < 0 || dane_fallback(&pol, f) < 0 ? -1 : 0;
+    if (rc == 0 && !TLS_REQUIRED(pol.level)) {
+        static int warned;
+        if (!warned++)
+            msg_warn("smtp_tls_wrappermode requires smtp_tls_security_level = encrypt or "
+                     "stronger -- using \"encrypt\"");
+        pol.level = TLS_LEV_ENCRYPT;
+    }
+    if (rc == 0)
+        rc = tls_handshake(ss, cx, &pol, f);
+    str_release(&pol.matches);
+    str_release(&pol.servername);
+    return rc;
+}
 
 int smtp_session_security(struct smtp_session *ss, const struct smtp_conn *cx, struct smtp_fail *f)
 {

@@ -148,8 +148,10 @@ struct smtp_session *smtp_session_open(int fd, const struct smtp_target *t,
     ss->created = time(NULL);
     struct smtp_reply r;
     smtp_reply_init(&r);
-    int ok = smtp_chat_read(ss, smtp_cfg.helo_timeout, "receiving the initial server greeting", &r,
-                            f) == 0;
+    /* smtp_tls_wrappermode: TLS first, then the greeting over it */
+    int ok = !smtp_cfg.tls_wrappermode || smtp_session_wrapper(ss, cx, f) == 0;
+    ok = ok && smtp_chat_read(ss, smtp_cfg.helo_timeout, "receiving the initial server greeting",
+                              &r, f) == 0;
     if (ok && r.code / 100 != 2) {
         struct str dsn = STR_INIT;
         str_set(&dsn, r.dsn.data);

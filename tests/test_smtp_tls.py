@@ -61,6 +61,7 @@ def pki():
 
 PF_MASTER_CF = """\
 {port} inet n - n - - smtpd
+{wrap_port} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes
 pickup unix n - n 60 1 pickup
 cleanup unix n - n - 0 cleanup
 qmgr unix n - n 300 1 qmgr
@@ -101,6 +102,7 @@ class Smarthost:
         os.chown(self.vmail, pf.pw_uid, pf.pw_gid)
         (self.root / "vmailbox").write_text("bob@far.test bob/\n")
         self.port = free_port()
+        self.wrap_port = free_port()  # SMTPS (TLS from the first byte), as on port 465
         main = {
             "compatibility_level": "3.6",
             "queue_directory": str(self.spool),
@@ -138,7 +140,8 @@ class Smarthost:
             "smtpd_recipient_restrictions": "",
         }
         (self.etc / "main.cf").write_text("".join(f"{k} = {v}\n" for k, v in main.items()))
-        (self.etc / "master.cf").write_text(PF_MASTER_CF.format(port=f"127.0.0.1:{self.port}"))
+        (self.etc / "master.cf").write_text(PF_MASTER_CF.format(
+            port=f"127.0.0.1:{self.port}", wrap_port=f"127.0.0.1:{self.wrap_port}"))
 
     def postfix(self, *args):
         return subprocess.run([POSTFIX, "-c", str(self.etc), *args], capture_output=True,
@@ -204,8 +207,9 @@ def smarthost(pki, dovecot):  # noqa: F811
         assert not system_postfix_running()
 
 
-def client(smarthost, pki, password="secret", **extra):
+def client(smarthost, pki, password="secret", port=None, **extra):
     """Our instance relaying everything to the smarthost with STARTTLS and AUTH."""
+    port = port or smarthost.port
     main = {
         "smtp_tls_security_level": "encrypt",
         "smtp_tls_CAfile": str(pki / "ca.pem"),
@@ -214,9 +218,9 @@ def client(smarthost, pki, password="secret", **extra):
         "smtp_sasl_security_options": "noanonymous",
     }
     main.update(extra)
-    inst = make(smarthost.port, **main)
+    inst = make(port, **main)
     pw = inst.root / "sasl_passwd"
-    pw.write_text(f"[127.0.0.1]:{smarthost.port} alice:{password}\n")
+    pw.write_text(f"[127.0.0.1]:{port} alice:{password}\n")
     os.chmod(pw, 0o644)
     inst.main["smtp_sasl_password_maps"] = f"texthash:{pw}"
     inst.write_main_cf()
@@ -262,6 +266,24 @@ def test_relay_with_starttls_and_auth(smarthost, pki):
         assert b"\nSubject: relayed\n" in msg
         assert msg.endswith(b"\n\nhello through the smarthost\n")
         assert b"(using TLSv1.3 with cipher" in msg  # Postfix's Received: header saw TLS
+    finally:
+        inst.cleanup()
+
+
+def test_relay_over_smtps_wrappermode(smarthost, pki):
+    # smtp_tls_wrappermode = yes: TLS from the first byte to the smarthost's SMTPS port (no
+    # STARTTLS), then AUTH over it.
+    inst = client(smarthost, pki, port=smarthost.wrap_port, smtp_tls_wrappermode="yes")
+    try:
+        start(inst)
+        qid = inject(inst, "alice@example.org", "bob@far.test", body=BODY)
+        trigger(inst)
+        relay, status, text = wait_status(inst, qid, "sent")
+        assert relay == f"127.0.0.1[127.0.0.1]:{smarthost.wrap_port}"
+        assert status == "sent", text
+        assert re.search(r"smtp\[\d+\]: Trusted TLS connection established to ", inst.log())
+        wait_for(lambda: smarthost.messages(), timeout=20, what="delivery at the smarthost")
+        assert b"(using TLSv1.3 with cipher" in smarthost.messages()[0]
     finally:
         inst.cleanup()
 
@@ -341,6 +363,22 @@ def test_encrypt_refuses_peer_without_starttls(plain_peer):
                          r"status=deferred", inst.log())
         assert plain_peer.messages == []
         assert "MAIL FROM:<alice@example.org>" not in " ".join(plain_peer.commands)
+    finally:
+        inst.cleanup()
+
+
+def test_wrappermode_against_a_plaintext_server_defers(plain_peer):
+    # A plaintext greeting where a TLS handshake is expected: deferred, nothing sent in clear.
+    inst = make(plain_peer.port, smtp_tls_wrappermode="yes", smtp_connect_timeout="5s",
+                smtp_starttls_timeout="5s")
+    try:
+        start(inst)
+        qid = inject(inst, "alice@example.org", "bob@far.test", body=BODY)
+        trigger(inst)
+        relay, status, text = wait_status(inst, qid, "deferred")
+        assert status == "deferred" and "Cannot start TLS: handshake failure" in text, text
+        assert "smtp_tls_wrappermode requires smtp_tls_security_level = encrypt" in inst.log()
+        assert plain_peer.messages == [] and plain_peer.commands == []
     finally:
         inst.cleanup()
 
