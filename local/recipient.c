@@ -269,8 +269,7 @@ void deliver_mailbox(const struct local_params *p, struct mail_message *m, struc
     const char *spool = p->mail_spool_directory;
     int in_spool = *hm == 0;
     /* A name ending in '/' (home_mailbox, or mail_spool_directory) means Maildir. */
-    int maildir = in_spool ? *spool && spool[strlen(spool) - 1] == '/'
-                           : hm[strlen(hm) - 1] == '/';
+    int maildir = in_spool ? *spool && spool[strlen(spool) - 1] == '/' : hm[strlen(hm) - 1] == '/';
     if (in_spool)
         str_setf(&path, maildir ? "%s%s/" : "%s/%s", spool, u->name);
     else

@@ -13,25 +13,25 @@
 #define MASTER_MAX_LISTENERS 64
 
 struct master_service {
-    char *key;     /* "name/type", the identity across reloads */
-    char *name;    /* master.cf column 1 */
-    char *type;    /* inet, unix, unix-dgram, fifo, pass */
-    char *path;    /* absolute path of the daemon executable */
+    char *key;      /* "name/type", the identity across reloads */
+    char *name;     /* master.cf column 1 */
+    char *type;     /* inet, unix, unix-dgram, fifo, pass */
+    char *path;     /* absolute path of the daemon executable */
     char *endpoint; /* socket or fifo path (unix, fifo, pass, unix-dgram), relative to the queue */
     struct argv *args; /* master.cf command arguments after the command name */
     int private_flag, unpriv_flag, chroot_flag;
     int wakeup, wakeup_if_used;
-    int max_proc;  /* 0: unlimited */
+    int max_proc; /* 0: unlimited */
     int listen_fds[MASTER_MAX_LISTENERS];
     int nlisten;
-    int status_fd[2];  /* children write [1], master reads [0] */
+    int status_fd[2]; /* children write [1], master reads [0] */
     struct str status_buf;
-    int total;         /* running children */
-    int avail;         /* idle children */
-    int watching;      /* master watches the listeners (no idle child) */
+    int total;    /* running children */
+    int avail;    /* idle children */
+    int watching; /* master watches the listeners (no idle child) */
     int throttled;
-    int used;          /* a client came since the last wakeup (for '?' wakeups) */
-    int removed;       /* gone from master.cf: wait for the children, then free */
+    int used;    /* a client came since the last wakeup (for '?' wakeups) */
+    int removed; /* gone from master.cf: wait for the children, then free */
     unsigned long wakeup_timer, throttle_timer;
     struct master_service *next;
 };
@@ -39,8 +39,8 @@ struct master_service {
 struct master_proc {
     pid_t pid;
     struct master_service *service;
-    int avail;      /* reported idle */
-    int use_count;  /* busy reports seen */
+    int avail;     /* reported idle */
+    int use_count; /* busy reports seen */
     struct master_proc *next;
 };
 
@@ -79,6 +79,5 @@ void master_config_reload(struct event_loop *loop);
 void master_config_stop(struct event_loop *loop);
 /* A removed service whose last child is gone: free it. */
 void master_config_forget(struct event_loop *loop, struct master_service *s);
-
 
 #endif

@@ -36,8 +36,8 @@ struct master_service *master_service_new(const struct mastercf_entry *e, struct
     s->chroot_flag = e->chroot_flag;
     s->wakeup = e->wakeup;
     s->wakeup_if_used = e->wakeup_if_used;
-    s->max_proc = e->process_limit < 0 ? (int)config_get_int("default_process_limit")
-                                        : e->process_limit;
+    s->max_proc =
+        e->process_limit < 0 ? (int)config_get_int("default_process_limit") : e->process_limit;
     s->status_fd[0] = s->status_fd[1] = -1;
     return s;
 }

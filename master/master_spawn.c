@@ -121,8 +121,8 @@ static void throttle(struct event_loop *loop, struct master_service *s)
     if (s->throttled)
         return;
     s->throttled = 1;
-    s->throttle_timer = event_timer_add(loop, config_get_time("service_throttle_time") * 1000L, 0,
-                                        throttle_end, s);
+    s->throttle_timer =
+        event_timer_add(loop, config_get_time("service_throttle_time") * 1000L, 0, throttle_end, s);
     master_avail_update(loop, s);
 }
 

@@ -32,11 +32,11 @@ struct pipe_attr {
     int flags;
     struct command_user run_as; /* user= resolved */
     char *user;                 /* user= as given ("" when none) */
-    struct argv *argv; /* argv= and what follows (unexpanded) */
-    long size_limit;   /* size= (0: none) */
-    char *eol;         /* eol= with escapes decoded ("\n" by default) */
-    char *directory;   /* directory= (NULL: the queue directory) */
-    char *null_sender; /* null_sender= ("MAILER-DAEMON" by default) */
+    struct argv *argv;          /* argv= and what follows (unexpanded) */
+    long size_limit;            /* size= (0: none) */
+    char *eol;                  /* eol= with escapes decoded ("\n" by default) */
+    char *directory;            /* directory= (NULL: the queue directory) */
+    char *null_sender;          /* null_sender= ("MAILER-DAEMON" by default) */
 };
 
 /* ---- args.c ---- */

@@ -11,7 +11,7 @@
 
 struct spawn_attr {
     struct command_user user; /* user= */
-    struct argv *argv; /* argv= and what follows */
+    struct argv *argv;        /* argv= and what follows */
 };
 
 /* Parses user= and argv= (the rest of the line). am_root: user= is required, never root.

@@ -66,7 +66,9 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[argc - 1] : "";
     int trigger = strcmp(mode, "trigger") == 0, multi = strcmp(mode, "multi") == 0;
     struct server_ops ops = {
-        .shape = trigger ? SERVER_TRIGGER : multi ? SERVER_MULTI : SERVER_SINGLE,
+        .shape = trigger ? SERVER_TRIGGER
+                 : multi ? SERVER_MULTI
+                         : SERVER_SINGLE,
         .serve = multi ? echo_multi : echo_serve,
         .trigger = echo_trigger,
         .max_idle = trigger ? -1 : 0,

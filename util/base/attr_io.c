@@ -24,8 +24,7 @@ static const char *read_failure(struct stream *s, int rc)
     return "lost connection";
 }
 
-int attr_recv(struct stream *s, struct attr_list *a, const struct attr_limits *lim,
-              struct str *err)
+int attr_recv(struct stream *s, struct attr_list *a, const struct attr_limits *lim, struct str *err)
 {
     struct str line = STR_INIT, name = STR_INIT, value = STR_INIT;
     int result = -1;

@@ -41,8 +41,7 @@ static void test_decode_rejects(void **state)
 {
     (void)state;
     struct str name = STR_INIT, value = STR_INIT, err = STR_INIT;
-    const char *bad[] = {"noequals", "=value", "Bad=x", "a=%4", "a=%zz", "a=tab\there",
-                         "a-b=c"};
+    const char *bad[] = {"noequals", "=value", "Bad=x", "a=%4", "a=%zz", "a=tab\there", "a-b=c"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(attr_decode_line(bad[i], strlen(bad[i]), &name, &value, &err), -1);
     assert_int_equal(attr_decode_line("a=%00", 5, &name, &value, &err), 0);

@@ -47,7 +47,8 @@ static void test_split_braces(void **state)
     (void)state;
     struct argv *a = argv_new();
     struct str err = STR_INIT;
-    assert_int_equal(split_words("a, { b c, d }, e{x y}z , f", ", ", SPLIT_STRIP_BRACES, a, &err), 0);
+    assert_int_equal(split_words("a, { b c, d }, e{x y}z , f", ", ", SPLIT_STRIP_BRACES, a, &err),
+                     0);
     assert_int_equal(a->n, 4);
     assert_string_equal(a->v[1], "b c, d");
     assert_string_equal(a->v[2], "e{x y}z");

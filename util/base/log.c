@@ -94,9 +94,10 @@ int log_open_file(const char *path)
 {
     /* /dev/stdout and /dev/stderr mean the descriptors we have, which an unprivileged process
      * may not be able to open again by name. */
-    int fd = strcmp(path, "/dev/stdout") == 0   ? fcntl(1, F_DUPFD_CLOEXEC, 3)
-             : strcmp(path, "/dev/stderr") == 0 ? fcntl(2, F_DUPFD_CLOEXEC, 3)
-                                                : open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int fd = strcmp(path, "/dev/stdout") == 0 ? fcntl(1, F_DUPFD_CLOEXEC, 3)
+             : strcmp(path, "/dev/stderr") == 0
+                 ? fcntl(2, F_DUPFD_CLOEXEC, 3)
+                 : open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
     /* Keep the descriptor out of the low numbers a parent may hand to a child (master puts its

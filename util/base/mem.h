@@ -7,7 +7,8 @@
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *ptr, size_t size);
-/* Grow an array to hold at least `need` elements of `elem` bytes; updates *cap. Overflow is fatal. */
+/* Grow an array to hold at least `need` elements of `elem` bytes; updates *cap. Overflow is fatal.
+ */
 void *xgrow(void *ptr, size_t *cap, size_t need, size_t elem);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t len);

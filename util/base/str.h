@@ -12,12 +12,15 @@ struct str {
     size_t cap;
 };
 
-#define STR_INIT {NULL, 0, 0}
+#define STR_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 struct str *str_new(size_t hint);
-void str_free(struct str *s);        /* frees a str_new() string */
-void str_release(struct str *s);     /* frees the buffer of an embedded/STR_INIT string */
-char *str_steal(struct str *s);      /* returns the buffer (caller frees) and empties s */
+void str_free(struct str *s);    /* frees a str_new() string */
+void str_release(struct str *s); /* frees the buffer of an embedded/STR_INIT string */
+char *str_steal(struct str *s);  /* returns the buffer (caller frees) and empties s */
 void str_clear(struct str *s);
 void str_truncate(struct str *s, size_t len);
 void str_reserve(struct str *s, size_t extra);

@@ -41,7 +41,6 @@ void deliver_log_delay(struct str *out, double s)
     str_append(out, buf);
 }
 
-
 /* started 0: d is what remains of the total delay (qmgr, error, discard); else d is the
  * agent's own time (local, pipe, virtual). Addresses are quoted in every case, as Postfix's
  * info_log_address_format = external does. */

@@ -323,8 +323,7 @@ int server_main(int argc, char **argv, const struct server_ops *ops)
     if (srv.args.unprivileged)
         server_drop_privileges(config_get("mail_owner"), queue_dir, srv.args.chroot);
     else if (srv.args.chroot && geteuid() == 0)
-        msg_fatal("service %s: chroot requires the unprivileged (unpriv=y) mode",
-                  srv.args.service);
+        msg_fatal("service %s: chroot requires the unprivileged (unpriv=y) mode", srv.args.service);
     if (!srv.args.standalone)
         prctl(PR_SET_PDEATHSIG, SIGHUP); /* after the uid change, which clears it */
     if (ops->post_init)
@@ -332,7 +331,9 @@ int server_main(int argc, char **argv, const struct server_ops *ops)
     if (srv.args.standalone)
         serve_standalone();
     srv.max_use = ops->max_idle < 0 ? 0 : config_get_int("max_use");
-    srv.max_idle = ops->max_idle < 0 ? 0 : ops->max_idle ? ops->max_idle : config_get_time("max_idle");
+    srv.max_idle = ops->max_idle < 0 ? 0
+                   : ops->max_idle   ? ops->max_idle
+                                     : config_get_time("max_idle");
     srv.idle_since = time(NULL);
     watch_listeners();
     if (!srv.args.standalone && getppid() == 1)
