@@ -143,6 +143,7 @@ deps:
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 check: deps
+	@scripts/check-format.sh
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) unit-test
 	$(MAKE) e2e-test

@@ -4,7 +4,7 @@
 # something is actually missing.
 set -euo pipefail
 
-build_pkgs=(gcc make libc6-dev libssl-dev libsasl2-dev libdb-dev libpcre2-dev libmilter-dev
+build_pkgs=(clang-format gcc make libc6-dev libssl-dev libsasl2-dev libdb-dev libpcre2-dev libmilter-dev
             libcmocka-dev openssl)
 test_pkgs=(python3 python3-pytest python3-aiosmtpd swaks libnet-ssleay-perl sasl2-bin libsasl2-modules dovecot-core dovecot-imapd dovecot-lmtpd dnsmasq
            procps psmisc pflogsumm fail2ban postfix postfix-policyd-spf-python
