@@ -16,6 +16,7 @@
 #include "mail/config.h"
 #include "mail/dns.h"
 #include "smtpd_check.h"
+#include "smtpd_check_fixture.h"
 
 static const char *base_cf = "myhostname = mail.test.example\n"
                              "mydomain = test.example\n"
@@ -24,38 +25,9 @@ static const char *base_cf = "myhostname = mail.test.example\n"
                              "inet_interfaces = 127.0.0.1\n"
                              "alias_maps =\nlocal_recipient_maps =\n";
 
-static struct smtpd_checker *checker;
-static struct smtpd_check_ctx ctx;
-static struct str reply;
-
 static void setup_with(const char *extra, const char *addr)
 {
-    struct str text = STR_INIT, err = STR_INIT;
-    str_setf(&text, "%s%s", base_cf, extra);
-    config_reset();
-    assert_int_equal(config_load_text("main.cf", text.data, text.len, &err), 0);
-    if (checker)
-        smtpd_checker_free(checker);
-    checker = smtpd_checker_new(&err);
-    if (!checker)
-        fail_msg("checker: %s", err.data);
-    str_release(&text);
-    str_release(&err);
-    smtpd_check_ctx_release(&ctx);
-    smtpd_check_ctx_init(&ctx);
-    ctx.client_addr = addr;
-    ctx.helo_name = "helo.good.example";
-    ctx.protocol = "ESMTP";
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    smtpd_checker_free(checker);
-    checker = NULL;
-    smtpd_check_ctx_release(&ctx);
-    str_release(&reply);
-    return 0;
+    fixture_setup(base_cf, extra, addr, "helo.good.example");
 }
 
 static const char *rcpt(const char *sender, const char *recipient)

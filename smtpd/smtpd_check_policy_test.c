@@ -20,46 +20,18 @@
 #include "base/str.h"
 #include "mail/config.h"
 #include "smtpd_check_int.h"
+#include "smtpd_check_fixture.h"
 
-static struct smtpd_checker *checker;
-static struct smtpd_check_ctx ctx;
-static struct str reply;
 static char sock_path[64], log_path[64];
 static pid_t server_pid;
 
 static void setup_with(const char *extra)
 {
-    struct str text = STR_INIT, err = STR_INIT;
-    str_setf(&text,
-             "myhostname = mail.example.com\nmydestination = example.com\n"
-             "inet_interfaces = 127.0.0.1\nalias_maps =\nlocal_recipient_maps =\n"
-             "compatibility_level = 3.6\nmail_version = 0.1.0\n"
-             "smtpd_policy_service_retry_delay = 0\n%s",
-             extra);
-    config_reset();
-    assert_int_equal(config_load_text("main.cf", text.data, text.len, &err), 0);
-    if (checker)
-        smtpd_checker_free(checker);
-    checker = smtpd_checker_new(&err);
-    if (!checker)
-        fail_msg("checker: %s", err.data);
-    str_release(&text);
-    str_release(&err);
-    smtpd_check_ctx_release(&ctx);
-    smtpd_check_ctx_init(&ctx);
-    ctx.client_addr = "192.0.2.7";
-    ctx.helo_name = "client.example.org";
-    ctx.protocol = "ESMTP";
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    smtpd_checker_free(checker);
-    checker = NULL;
-    smtpd_check_ctx_release(&ctx);
-    str_release(&reply);
-    return 0;
+    fixture_setup("myhostname = mail.example.com\nmydestination = example.com\n"
+                  "inet_interfaces = 127.0.0.1\nalias_maps =\nlocal_recipient_maps =\n"
+                  "compatibility_level = 3.6\nmail_version = 0.1.0\n"
+                  "smtpd_policy_service_retry_delay = 0\n",
+                  extra, "192.0.2.7", "client.example.org");
 }
 
 /* ---- the request ---- */

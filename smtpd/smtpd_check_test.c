@@ -19,6 +19,7 @@
 #include "base/str.h"
 #include "mail/config.h"
 #include "smtpd_check.h"
+#include "smtpd_check_fixture.h"
 
 static const char *base_cf = "myhostname = mail.example.com\n"
                              "mydomain = example.com\n"
@@ -28,10 +29,6 @@ static const char *base_cf = "myhostname = mail.example.com\n"
                              "alias_maps =\n"
                              "local_recipient_maps = inline:{ webmaster=u, postmaster=u, haha=u, "
                              "user=u }\n";
-
-static struct smtpd_checker *checker;
-static struct smtpd_check_ctx ctx;
-static struct str reply;
 
 /* Loads base_cf plus extra and compiles a checker (NULL and err on failure). */
 static struct smtpd_checker *make(const char *extra, struct str *err)
@@ -46,28 +43,7 @@ static struct smtpd_checker *make(const char *extra, struct str *err)
 
 static void setup_with(const char *extra, const char *addr)
 {
-    struct str err = STR_INIT;
-    if (checker)
-        smtpd_checker_free(checker);
-    checker = make(extra, &err);
-    if (!checker)
-        fail_msg("checker: %s", err.data);
-    str_release(&err);
-    smtpd_check_ctx_release(&ctx);
-    smtpd_check_ctx_init(&ctx);
-    ctx.client_addr = addr;
-    ctx.helo_name = "client.example.org";
-    ctx.protocol = "ESMTP";
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    smtpd_checker_free(checker);
-    checker = NULL;
-    smtpd_check_ctx_release(&ctx);
-    str_release(&reply);
-    return 0;
+    fixture_setup(base_cf, extra, addr, "client.example.org");
 }
 
 /* The RCPT verdict for sender/recipient: "" when accepted, else the reply. */
