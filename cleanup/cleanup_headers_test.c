@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include "cleanup.h"
+#include "cleanup_test_fixture.h"
 #include "mail/header_info.h"
 #include "table/table.h"
 
@@ -15,10 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static struct cleanup_state st;
-static struct queue_file_writer w;
-static char dir[] = "/tmp/cleanup-test-XXXXXX";
 
 static int setup(void **state)
 {
@@ -30,32 +27,14 @@ static int setup(void **state)
     cleanup_cfg.hopcount_limit = 2;
     cleanup_cfg.line_length_limit = 2048;
     cleanup_cfg.virt_expansion = cleanup_cfg.virt_recursion = cleanup_cfg.dup_limit = 100;
-    assert_non_null(mkdtemp(dir));
-    char sub[64];
-    snprintf(sub, sizeof(sub), "%s/incoming", dir);
-    mkdir(sub, 0700);
-    cleanup_cfg.layout.queue_directory = dir;
-    cleanup_cfg.layout.hash_queue_names = "";
-    struct str err = STR_INIT;
-    assert_int_equal(queue_file_create(&w, &cleanup_cfg.layout, "incoming", &err), 0);
-    str_release(&err);
-    cleanup_state_init(&st, CLEANUP_FLAG_FILTER);
-    st.queue_id = "TESTID";
-    st.w = &w;
+    fixture_open();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    queue_file_abort(&w);
-    char sub[64];
-    snprintf(sub, sizeof(sub), "%s/incoming", dir);
-    rmdir(sub);
-    rmdir(dir);
-    strcpy(dir, "/tmp/cleanup-test-XXXXXX");
-    st.queue_id = NULL;
-    cleanup_state_release(&st);
+    fixture_close();
     maps_free(cleanup_cfg.header_checks);
     memset(&cleanup_cfg, 0, sizeof(cleanup_cfg));
     return 0;

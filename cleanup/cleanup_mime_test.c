@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cleanup.h"
+#include "cleanup_test_fixture.h"
 #include "table/table.h"
 
 #include <stdio.h>
@@ -17,10 +18,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static struct cleanup_state st;
-static struct queue_file_writer w;
-static char dir[] = "/tmp/cleanup-mime-test-XXXXXX";
 
 static int setup(void **state)
 {
@@ -31,32 +28,14 @@ static int setup(void **state)
     cleanup_cfg.body_checks_size_limit = 51200;
     cleanup_cfg.mime_nesting_limit = 100;
     cleanup_cfg.mime_boundary_limit = 2048;
-    assert_non_null(mkdtemp(dir));
-    char sub[64];
-    snprintf(sub, sizeof(sub), "%s/incoming", dir);
-    mkdir(sub, 0700);
-    cleanup_cfg.layout.queue_directory = dir;
-    cleanup_cfg.layout.hash_queue_names = "";
-    struct str err = STR_INIT;
-    assert_int_equal(queue_file_create(&w, &cleanup_cfg.layout, "incoming", &err), 0);
-    str_release(&err);
-    cleanup_state_init(&st, CLEANUP_FLAG_FILTER);
-    st.queue_id = "TESTID";
-    st.w = &w;
+    fixture_open();
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    queue_file_abort(&w);
-    char sub[64];
-    snprintf(sub, sizeof(sub), "%s/incoming", dir);
-    rmdir(sub);
-    rmdir(dir);
-    strcpy(dir, "/tmp/cleanup-mime-test-XXXXXX");
-    st.queue_id = NULL;
-    cleanup_state_release(&st);
+    fixture_close();
     maps_free(cleanup_cfg.header_checks);
     maps_free(cleanup_cfg.mime_header_checks);
     maps_free(cleanup_cfg.nested_header_checks);
