@@ -38,14 +38,20 @@ void cleanup_milter_open(struct cleanup_state *st)
     str_release(&err);
 }
 
+/* smtpd sends the descriptors right after the queue ID: a short wait is enough. */
+static int handover_timeout_ms(void)
+{
+    long t = config_get_time("ipc_timeout");
+    return (int)(t > 0 && t < 60 ? t : 60) * 1000;
+}
+
 int cleanup_milter_receive(struct cleanup_state *st, struct stream *client)
 {
     struct str why = STR_INIT;
     int rc = -1;
     if (stream_pending(client))
         str_set(&why, "data before the descriptor hand-over");
-    else if (fdpass_recv(stream_fd(client), st->milter_fds,
-                         (int)config_get_time("ipc_timeout") * 1000, &why) >= 0)
+    else if (fdpass_recv(stream_fd(client), st->milter_fds, handover_timeout_ms(), &why) >= 0)
         rc = 0;
     if (rc < 0)
         msg_warn("%s: smtpd milter hand-over: %s", st->queue_id, why.data);
