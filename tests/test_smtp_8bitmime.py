@@ -160,5 +160,7 @@ def test_too_deep_nesting_cannot_be_converted(peer7):
     qid, log = deliver(peer7, body, mime_nesting_limit="1")
     assert re.search(rf"{qid}: to=<rcpt@far\.test>, .*dsn=5\.6\.0, status=bounced "
                      r"\(MIME nesting exceeds safety limit\)", log)
-    assert peer7.messages == []
-    assert len(peer7.aborted) == 1
+    # nothing of it went out: the connection was dropped before the final "." (the sender's
+    # bounce, which quotes the message, may meet the same fate meanwhile)
+    assert not any(rcpts == ["rcpt@far.test"] for _, rcpts, _ in peer7.messages)
+    assert peer7.aborted and peer7.aborted[0] == b""
