@@ -1,8 +1,8 @@
 /* smtp.h: the interface between the modules of the smtp/lmtp delivery agent: EHLO keywords
  * (smtp_reply.c; reply reading and DATA encoding are util/mail/smtp_proto), MX ordering
  * (smtp_mx.c), next hops, addresses and connecting (smtp_connect.c), the client protocol
- * (smtp_session.c), content checks (smtp_checks.c), the connection cache (smtp_cache.c) and the
- * per-request glue (smtp_deliver.c). */
+ * (smtp_session.c), content checks (smtp_checks.c), the 8BITMIME downgrade (smtp_mime_out.c), the
+ * connection cache (smtp_cache.c) and the per-request glue (smtp_deliver.c). */
 #ifndef KESTREL_SMTP_SMTP_H
 #define KESTREL_SMTP_SMTP_H
 
@@ -60,6 +60,24 @@ void smtp_checks_put(struct smtp_checks *c, const char *data, size_t len, int eo
 int smtp_checks_end(struct smtp_checks *c);
 int smtp_checks_failed(const struct smtp_checks *c);
 void smtp_checks_free(struct smtp_checks *c);
+
+/* ---- 8BITMIME downgrade (smtp_mime_out.c) ---- */
+/* Whether 8-bit content is converted for a server with these EHLO features: it is 8-bit, the
+ * server does not announce 8BITMIME and disable_mime_output_conversion is off. */
+int smtp_mime_out_wanted(unsigned features, int eightbit);
+/* header_size_limit, mime_nesting_limit, mime_boundary_length_limit (read once). */
+const struct mime_limits *smtp_mime_out_limits(void);
+/* A converter whose 7-bit output goes to out (records as smtp_checks_out takes them). */
+struct smtp_mime_out;
+struct smtp_mime_out *smtp_mime_out_new(const struct mime_limits *lim, smtp_checks_out out,
+                                        void *ctx);
+/* One content record (a whole line, or a piece of a long one: eol 0). */
+void smtp_mime_out_put(struct smtp_mime_out *c, const char *data, size_t len, int eol);
+/* The MIME_ERR_* mask so far (MIME nesting too deep: the message cannot be converted). */
+int smtp_mime_out_errors(const struct smtp_mime_out *c);
+/* End of content: the rest goes out; returns the errors. */
+int smtp_mime_out_end(struct smtp_mime_out *c);
+void smtp_mime_out_free(struct smtp_mime_out *c);
 
 /* ---- MX ordering (smtp_mx.c) ---- */
 enum { SMTP_MX_OK = 0, SMTP_MX_NULL = 1, SMTP_MX_SELF = 2, SMTP_MX_BAD = -1 };

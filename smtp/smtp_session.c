@@ -1,7 +1,8 @@
 /* smtp_session: the SMTP/LMTP client protocol state machine for one server connection:
  * greeting, EHLO/HELO/LHLO with fallback, (the place for STARTTLS and AUTH), one mail
  * transaction per message with PIPELINING when offered (MAIL, RCPTs and DATA sent as a
- * group), SIZE/8BITMIME/SMTPUTF8/DSN parameters, per-recipient results, LMTP's reply per
+ * group), SIZE/8BITMIME/SMTPUTF8/DSN parameters (8-bit content converted to 7-bit for a server
+ * without 8BITMIME: smtp_mime_out.c), per-recipient results, LMTP's reply per
  * recipient after the final ".", RSET for reuse and QUIT. Phase timeouts are the
  * smtp_*_timeout / lmtp_*_timeout parameters. */
 #include "smtp.h"
@@ -308,15 +309,27 @@ static void body_put(void *ctx, const char *data, size_t len, int eol)
     }
 }
 
-/* Streams the content with dot-stuffing, through the content checks when there are any; 0,
- * -1 I/O failure (f set), -2 queue file error, -3 a check table failed. */
-static int send_body(struct smtp_session *ss, const struct smtp_message *m, struct smtp_fail *f)
+static void mime_out_put(void *ctx, const char *data, size_t len, int eol)
+{
+    smtp_mime_out_put(ctx, data, len, eol);
+}
+
+/* Streams the content with dot-stuffing, through the content checks when there are any, then
+ * through the 8BITMIME downgrade when it is wanted; 0, -1 I/O failure (f set), -2 queue file
+ * error, -3 a check table failed, -4 the content cannot be converted (*mime_errs set). */
+static int send_body(struct smtp_session *ss, const struct smtp_message *m, struct smtp_fail *f,
+                     int *mime_errs)
 {
     struct rec_reader *rd = xmalloc(sizeof *rd);
     struct str data = STR_INIT;
     struct body_out o = {ss, {0, 0}, STR_INIT};
+    struct smtp_mime_out *conv = smtp_mime_out_wanted(ss->features, m->eightbit)
+                                     ? smtp_mime_out_new(smtp_mime_out_limits(), body_put, &o)
+                                     : NULL;
+    smtp_checks_out next = conv ? mime_out_put : body_put;
+    void *next_ctx = conv ? (void *)conv : (void *)&o;
     const struct smtp_checks_config *cc = smtp_checks_config(smtp_cfg.prefix);
-    struct smtp_checks *checks = cc ? smtp_checks_new(cc, m->rq->queue_id, body_put, &o) : NULL;
+    struct smtp_checks *checks = cc ? smtp_checks_new(cc, m->rq->queue_id, next, next_ctx) : NULL;
     int rc = 0, t;
     smtp_text_init(&o.st);
     queue_content_open(rd, m->fd, m->env);
@@ -325,8 +338,9 @@ static int send_body(struct smtp_session *ss, const struct smtp_message *m, stru
         if (checks)
             smtp_checks_put(checks, data.data, data.len, t == REC_LINE);
         else
-            body_put(&o, data.data, data.len, t == REC_LINE);
-        if (stream_status(ss->s) || (checks && smtp_checks_failed(checks)))
+            next(next_ctx, data.data, data.len, t == REC_LINE);
+        if (stream_status(ss->s) || (checks && smtp_checks_failed(checks)) ||
+            (conv && smtp_mime_out_errors(conv)))
             break;
     }
     if (t == REC_ERROR) {
@@ -334,6 +348,8 @@ static int send_body(struct smtp_session *ss, const struct smtp_message *m, stru
         rc = -2;
     } else if (checks && smtp_checks_end(checks) < 0) {
         rc = -3;
+    } else if (conv && (*mime_errs = smtp_mime_out_end(conv)) != 0) {
+        rc = -4;
     } else {
         smtp_text_end(&o.st, &o.buf);
         stream_write(ss->s, o.buf.data, o.buf.len);
@@ -353,6 +369,7 @@ static int send_body(struct smtp_session *ss, const struct smtp_message *m, stru
         }
     }
     smtp_checks_free(checks);
+    smtp_mime_out_free(conv);
     rec_reader_release(rd);
     free(rd);
     str_release(&data);
@@ -512,8 +529,13 @@ static void transaction(struct txn *x)
         if (smtp_chat_read(ss, smtp_cfg.data_done_timeout, "sending end of data", &x->r, x->f) < 0)
             goto io;
     } else if (go == 1) {
-        int b = send_body(ss, m, x->f);
-        if (b == -2) {
+        int mime_errs = 0;
+        int b = send_body(ss, m, x->f, &mime_errs);
+        if (b == -4) { /* as Postfix: the message fails; the connection is dropped */
+            ss->broken = 1;
+            const struct mime_error_detail *d = mime_state_detail(mime_errs);
+            settle(m, x->res, 5, d->dsn, d->text);
+        } else if (b == -2) {
             ss->broken = 1;
             settle(m, x->res, 4, "4.3.0", "error reading queue file");
         } else if (b == -3) { /* the message must not go out: the connection is dropped */

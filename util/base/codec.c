@@ -1,6 +1,8 @@
 /* codec: table-driven base64 and hex conversion with strict decoding. */
 #include "base/codec.h"
 
+#include <string.h>
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -112,4 +114,89 @@ int hex_decode(struct str *out, const char *text, size_t len)
         str_appendc(out, hi << 4 | lo);
     }
     return 0;
+}
+
+/* ---- quoted-printable ---- */
+
+void qp_encode_init(struct qp_state *q)
+{
+    q->col = 0;
+    q->held = -1;
+}
+
+/* One output unit (a byte as is, or "=XX"): a soft line break first when it would not leave
+ * room for the '=' of a later soft break. */
+static void qp_put(struct qp_state *q, struct str *out, const char *unit, size_t n)
+{
+    if (q->col + n > QP_LINE_MAX - 1) {
+        str_appendn(out, "=\n", 2);
+        q->col = 0;
+    }
+    str_appendn(out, unit, n);
+    q->col += n;
+}
+
+static void qp_escape(struct qp_state *q, struct str *out, unsigned char c)
+{
+    static const char digits[] = "0123456789ABCDEF";
+    char unit[3] = {'=', digits[c >> 4], digits[c & 15]};
+    qp_put(q, out, unit, 3);
+}
+
+static void qp_flush_held(struct qp_state *q, struct str *out)
+{
+    if (q->held >= 0) {
+        char c = (char)q->held;
+        q->held = -1;
+        qp_put(q, out, &c, 1);
+    }
+}
+
+void qp_encode_piece(struct qp_state *q, struct str *out, const void *data, size_t len, int eol)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = p[i];
+        qp_flush_held(q, out); /* something follows it on the line */
+        if (c == ' ' || c == '\t')
+            q->held = c;
+        else if (c >= 33 && c <= 126 && c != '=') {
+            char ch = (char)c;
+            qp_put(q, out, &ch, 1);
+        } else
+            qp_escape(q, out, c);
+    }
+    if (eol) {
+        if (q->held >= 0) { /* white space at the end of a line is encoded */
+            unsigned char c = (unsigned char)q->held;
+            q->held = -1;
+            qp_escape(q, out, c);
+        }
+        str_appendc(out, '\n');
+        q->col = 0;
+    }
+}
+
+void qp_encode(struct str *out, const void *data, size_t len)
+{
+    const char *p = data, *end = p + len;
+    struct qp_state q;
+    struct str lines = STR_INIT;
+    qp_encode_init(&q);
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *stop = nl ? nl : end;
+        if (nl && stop > p && stop[-1] == '\r')
+            stop--;
+        qp_encode_piece(&q, &lines, p, (size_t)(stop - p), 1);
+        if (!nl) /* the last line had no break */
+            str_truncate(&lines, lines.len - 1);
+        p = nl ? nl + 1 : end;
+    }
+    for (size_t i = 0; i < lines.len; i++) {
+        if (lines.data[i] == '\n')
+            str_appendc(out, '\r');
+        str_appendc(out, lines.data[i]);
+    }
+    str_release(&lines);
 }

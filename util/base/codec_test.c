@@ -8,6 +8,7 @@
 
 #include "base/codec.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static void test_rfc4648_vectors(void **state)
@@ -104,13 +105,120 @@ static void test_hex(void **state)
     assert_int_equal(hex_digit_value(-61), -1);
 }
 
+/* ---- quoted-printable ---- */
+
+static char *qp(const char *in)
+{
+    struct str out = STR_INIT;
+    qp_encode(&out, in, strlen(in));
+    return str_steal(&out);
+}
+
+static void expect_qp(const char *in, const char *want)
+{
+    char *got = qp(in);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_qp_basic(void **state)
+{
+    (void)state;
+    expect_qp("", "");
+    expect_qp("plain text", "plain text");
+    expect_qp("a=b", "a=3Db");
+    expect_qp("caf\xc3\xa9", "caf=C3=A9");
+    expect_qp("\x01\x7f~!", "=01=7F~!");
+    /* CRLF and lone LF are hard line breaks; CRLF out */
+    expect_qp("one\r\ntwo\nthree\r\n", "one\r\ntwo\r\nthree\r\n");
+    /* a lone CR inside a line is data */
+    expect_qp("a\rb", "a=0Db");
+}
+
+static void test_qp_trailing_space(void **state)
+{
+    (void)state;
+    expect_qp("end \r\n", "end=20\r\n");
+    expect_qp("end\t\r\n", "end=09\r\n");
+    expect_qp("a  b  \r\nc", "a  b =20\r\nc");
+    expect_qp("end ", "end=20");
+    expect_qp(" \r\n", "=20\r\n");
+}
+
+/* Every output line is at most 76 bytes; soft breaks end with '=' and decode back. */
+static void check_lines(const char *enc, size_t *nsoft)
+{
+    *nsoft = 0;
+    const char *p = enc;
+    while (*p) {
+        const char *e = strstr(p, "\r\n");
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        assert_true(n <= QP_LINE_MAX);
+        if (n > 0 && p[n - 1] == '=')
+            (*nsoft)++;
+        p += n + (e ? 2 : 0);
+    }
+}
+
+static void test_qp_line_length(void **state)
+{
+    (void)state;
+    char in[301];
+    memset(in, 'x', 300);
+    in[300] = 0;
+    char *got = qp(in);
+    size_t soft;
+    check_lines(got, &soft);
+    assert_int_equal(soft, 3);
+    /* the first line is exactly 76 bytes: 75 of text and the '=' */
+    assert_int_equal(strstr(got, "\r\n") - got, 76);
+    assert_memory_equal(got + 75, "=\r\n", 3);
+    free(got);
+
+    /* 75 bytes fit on one line without a soft break */
+    memset(in, 'y', 75);
+    in[75] = 0;
+    got = qp(in);
+    assert_string_equal(got, in);
+    free(got);
+
+    /* an "=XX" is never cut by a soft break */
+    char mixed[200];
+    memset(mixed, 'a', 74);
+    strcpy(mixed + 74, "\xe9\xe9");
+    got = qp(mixed);
+    check_lines(got, &soft);
+    assert_int_equal(soft, 1);
+    assert_memory_equal(got + 74, "=\r\n=E9=E9", 9);
+    free(got);
+}
+
+/* The same text fed in pieces encodes as it does in one go. */
+static void test_qp_pieces(void **state)
+{
+    (void)state;
+    const char *line = "a b\tc=d \xff  ";
+    struct str whole = STR_INIT, parts = STR_INIT;
+    struct qp_state q;
+    qp_encode_init(&q);
+    qp_encode_piece(&q, &whole, line, strlen(line), 1);
+    qp_encode_init(&q);
+    for (size_t i = 0; i < strlen(line); i++)
+        qp_encode_piece(&q, &parts, line + i, 1, 0);
+    qp_encode_piece(&q, &parts, "", 0, 1);
+    assert_string_equal(whole.data, "a b\tc=3Dd =FF =20\n");
+    assert_string_equal(parts.data, whole.data);
+    str_release(&whole);
+    str_release(&parts);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rfc4648_vectors),
-        cmocka_unit_test(test_binary_roundtrip),
-        cmocka_unit_test(test_rejects),
-        cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_rfc4648_vectors), cmocka_unit_test(test_binary_roundtrip),
+        cmocka_unit_test(test_rejects),         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_qp_basic),        cmocka_unit_test(test_qp_trailing_space),
+        cmocka_unit_test(test_qp_line_length),  cmocka_unit_test(test_qp_pieces),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

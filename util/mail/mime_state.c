@@ -20,7 +20,6 @@
 enum phase { PH_PRIMARY, PH_MULTIPART, PH_NESTED, PH_BODY };
 enum ctype { CT_OTHER, CT_TEXT, CT_MESSAGE, CT_MULTIPART };
 enum stype { ST_OTHER, ST_RFC822, ST_PARTIAL, ST_EXTERNAL };
-enum encoding { ENC_7BIT, ENC_8BIT, ENC_BINARY, ENC_QP, ENC_BASE64 };
 /* Where the next input piece goes: a line's start, or the rest of a line whose start was a
  * piece: still to be told (collected), a header's, or body. */
 enum line_mode { LN_START, LN_COLLECT, LN_HEADER, LN_BODY };
@@ -42,7 +41,7 @@ struct mime_state {
     enum phase phase;
     enum ctype ctype;
     enum stype stype;
-    enum encoding encoding;
+    enum mime_encoding encoding;
     struct str hdr; /* the pending logical header */
     int pending;
     struct level *levels;
@@ -193,7 +192,7 @@ static void content_encoding(struct mime_state *ms, const char *value, size_t le
     if (mime_parse_encoding(value, len, &enc))
         for (size_t i = 0; i < sizeof(enc_names) / sizeof(enc_names[0]); i++)
             if (strcmp(enc.data, enc_names[i]) == 0)
-                ms->encoding = (enum encoding)i;
+                ms->encoding = (enum mime_encoding)i;
     str_release(&enc);
 }
 
@@ -248,9 +247,9 @@ static void encoding_domain_check(struct mime_state *ms)
 {
     int bad = 0;
     if (ms->ctype == CT_MESSAGE && (ms->stype == ST_PARTIAL || ms->stype == ST_EXTERNAL))
-        bad = ms->encoding != ENC_7BIT; /* RFC 2046 section 5.2.2.1 and 5.2.3.1 */
+        bad = ms->encoding != MIME_ENC_7BIT; /* RFC 2046 section 5.2.2.1 and 5.2.3.1 */
     else if (ms->ctype == CT_MESSAGE || ms->ctype == CT_MULTIPART)
-        bad = ms->encoding == ENC_QP || ms->encoding == ENC_BASE64;
+        bad = ms->encoding == MIME_ENC_QP || ms->encoding == MIME_ENC_BASE64;
     if (bad) {
         const char *name = enc_names[ms->encoding];
         report(ms, MIME_OPT_REPORT_ENCODING_DOMAIN, MIME_ERR_ENCODING_DOMAIN, name, strlen(name));
@@ -262,7 +261,7 @@ static void set_type(struct mime_state *ms, enum phase ph, enum ctype ct, enum s
     ms->phase = ph;
     ms->ctype = ct;
     ms->stype = st;
-    ms->encoding = ENC_7BIT;
+    ms->encoding = MIME_ENC_7BIT;
 }
 
 /* The end of a header block, by a blank line (blank) or by a line that is no header. */
@@ -271,6 +270,11 @@ static void end_header_block(struct mime_state *ms, int blank)
     if (ms->phase == PH_PRIMARY && ms->cb.header_end)
         ms->cb.header_end(ms->ctx);
     encoding_domain_check(ms);
+    if (ms->cb.block_end) {
+        struct mime_block b = {(enum mime_hdr_class)ms->phase,
+                               ms->ctype == CT_MESSAGE || ms->ctype == CT_MULTIPART, ms->encoding};
+        ms->cb.block_end(ms->ctx, &b);
+    }
     ms->body_offset = 0;
     if (!blank)
         ms->phase = PH_BODY; /* malformed: what follows is body, whatever the type said */
@@ -329,7 +333,7 @@ static long find_boundary(const struct mime_state *ms, const char *line, size_t 
 
 static void check_8bit_body(struct mime_state *ms, const char *text, size_t len)
 {
-    if ((ms->options & MIME_OPT_REPORT_8BIT_IN_7BIT_BODY) && ms->encoding == ENC_7BIT &&
+    if ((ms->options & MIME_OPT_REPORT_8BIT_IN_7BIT_BODY) && ms->encoding == MIME_ENC_7BIT &&
         has_8bit(text, len))
         report(ms, MIME_OPT_REPORT_8BIT_IN_7BIT_BODY, MIME_ERR_8BIT_IN_7BIT_BODY, text, len);
 }
@@ -341,6 +345,8 @@ static void body_line(struct mime_state *ms, const char *line, size_t len, int e
     long i = find_boundary(ms, line, len);
     if (i >= 0) {
         const struct level *l = &ms->levels[i];
+        if (ms->cb.part_end)
+            ms->cb.part_end(ms->ctx);
         /* a close delimiter: "--" after the whole boundary, even if only a prefix was kept */
         size_t end = 2 + l->full_len;
         if (len >= end + 2 && line[end] == '-' && line[end + 1] == '-') {

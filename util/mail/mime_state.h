@@ -58,6 +58,16 @@ struct mime_limits {
     int nesting_limit;     /* open multipart levels (mime_nesting_limit) */
 };
 
+/* A part's Content-Transfer-Encoding (7bit when absent or unknown). */
+enum mime_encoding { MIME_ENC_7BIT, MIME_ENC_8BIT, MIME_ENC_BINARY, MIME_ENC_QP, MIME_ENC_BASE64 };
+
+/* What a header block said, at its end (block_end). */
+struct mime_block {
+    enum mime_hdr_class cls; /* whose block it is */
+    int composite;           /* multipart/ or message/: not encoded as a whole (RFC 2046) */
+    enum mime_encoding encoding;
+};
+
 struct mime_callbacks {
     /* A complete logical header: "Name: value", physical lines joined by '\n', the obsolete
      * "Name :" normalised to "Name:". The callback may change the text. */
@@ -76,6 +86,12 @@ struct mime_callbacks {
      * (the line's last piece goes to body). offset as for body; a piece adds its length only,
      * the line break is counted after the last piece. May be NULL when no pieces are fed. */
     void (*body_piece)(void *ctx, const char *data, size_t len, long offset);
+    /* Any header block is over (after header_end for the primary one; before the separator
+     * line goes to body). May be NULL. */
+    void (*block_end)(void *ctx, const struct mime_block *b);
+    /* A multipart delimiter line is next (it goes to body): the part before it is over. May
+     * be NULL. */
+    void (*part_end)(void *ctx);
 };
 
 struct mime_state;

@@ -6,7 +6,7 @@
  * records, as the smtp client feeds it): headers joined across pieces, body pieces with their
  * offsets, boundaries only at a line's start, a header block ended by a long line, pieces at
  * the end of the input, and the same events as whole lines; which checks table a header's class
- * stands for. Each event is logged as one line of text. */
+ * stands for; the block_end and part_end hooks. Each event is logged as one line of text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -755,6 +755,66 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ---- block_end and part_end (the smtp client's 8BITMIME downgrade) ---- */
+
+static void on_block_end(void *ctx, const struct mime_block *b)
+{
+    (void)ctx;
+    static const char *const names[] = {"MAIN", "MULT", "NEST"};
+    str_appendf(&events, "BLOCK END %s composite=%d enc=%d\n", names[b->cls], b->composite,
+                (int)b->encoding);
+}
+
+static void on_part_end(void *ctx)
+{
+    (void)ctx;
+    str_append(&events, "PART END\n");
+}
+
+static void test_block_and_part_end(void **state)
+{
+    (void)state;
+    const struct mime_callbacks hooks = {
+        .header = on_header, .body = on_body, .block_end = on_block_end, .part_end = on_part_end};
+    struct mime_state *ms = make_with(&hooks, 0, 10, 1000, 100);
+    feed(ms, "Content-Type: multipart/mixed; boundary=b\n"
+             "\n"
+             "--b\n"
+             "Content-Type: message/rfc822\n"
+             "Content-Transfer-Encoding: 8bit\n"
+             "\n"
+             "Subject: in\n"
+             "\n"
+             "x\n"
+             "--b\n"
+             "Content-Transfer-Encoding: base64\n"
+             "\n"
+             "--b--\n"
+             "epi\n");
+    mime_state_free(ms);
+    expect("MAIN*|Content-Type: multipart/mixed; boundary=b\n"
+           "BLOCK END MAIN composite=1 enc=0\n"
+           "BODY 0|\n"
+           "PART END\n"
+           "BODY 1|--b\n"
+           "MULT*|Content-Type: message/rfc822\n"
+           "MULT*|Content-Transfer-Encoding: 8bit\n"
+           "BLOCK END MULT composite=1 enc=1\n"
+           "BODY 0|\n"
+           "NEST|Subject: in\n"
+           "BLOCK END NEST composite=0 enc=0\n"
+           "BODY 0|\n"
+           "BODY 1|x\n"
+           "PART END\n"
+           "BODY 3|--b\n"
+           "MULT*|Content-Transfer-Encoding: base64\n"
+           "BLOCK END MULT composite=0 enc=4\n"
+           "BODY 0|\n"
+           "PART END\n"
+           "BODY 0|--b--\n"
+           "BODY 6|epi\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -778,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_pieces_as_lines),
         cmocka_unit_test(test_content_types),
         cmocka_unit_test(test_checks_class),
+        cmocka_unit_test(test_block_and_part_end),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }
