@@ -123,7 +123,7 @@ struct smtp_settings {
     int lmtp;
     const char *prefix; /* "smtp" or "lmtp" parameter prefix */
     int connect_timeout, helo_timeout, mail_timeout, rcpt_timeout, data_init_timeout,
-        data_xfer_timeout, data_done_timeout, quit_timeout, rset_timeout;
+        data_xfer_timeout, data_done_timeout, quit_timeout, rset_timeout, xforward_timeout;
     int never_ehlo, always_ehlo, skip_5xx_greeting, skip_quit_response;
     long line_limit;
     const char *helo_name;
@@ -135,6 +135,7 @@ struct smtp_settings {
     int starttls_timeout;
     int tls_wrappermode; /* smtp_tls_wrappermode: TLS from the first byte (SMTPS, port 465) */
     int sasl_enable, sasl_soft_bounce, sender_auth;
+    int send_xforward; /* smtp_send_xforward_command */
 };
 extern struct smtp_settings smtp_cfg;
 void smtp_settings_load(int lmtp);
@@ -150,6 +151,7 @@ struct smtp_session {
     char *relay; /* "host[addr]:port" (LMTP over unix: "host[path]") */
     char *key;   /* cache key: transport and next hop */
     unsigned features;
+    unsigned xforward; /* XF_* attributes the server accepts in XFORWARD */
     long size_limit;
     time_t created;
     long uses;

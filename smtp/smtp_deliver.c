@@ -70,6 +70,7 @@ void smtp_settings_load(int lmtp)
     c->data_done_timeout = (int)param_time("data_done_timeout");
     c->quit_timeout = (int)param_time("quit_timeout");
     c->rset_timeout = (int)param_time("rset_timeout");
+    c->xforward_timeout = (int)param_time("xforward_timeout");
     c->never_ehlo = !lmtp && param_bool("never_send_ehlo");
     c->always_ehlo = !lmtp && param_bool("always_send_ehlo");
     c->skip_5xx_greeting = param_bool("skip_5xx_greeting");
@@ -86,6 +87,7 @@ void smtp_settings_load(int lmtp)
     c->reuse_count_limit = param_int("connection_reuse_count_limit");
     c->starttls_timeout = (int)param_time("starttls_timeout");
     c->tls_wrappermode = param_bool("tls_wrappermode");
+    c->send_xforward = param_bool("send_xforward_command");
     c->sasl_enable = param_bool("sasl_auth_enable");
     c->sasl_soft_bounce = param_bool("sasl_auth_soft_bounce");
     c->sender_auth = !lmtp && param_bool("sender_dependent_authentication");

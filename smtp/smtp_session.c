@@ -11,6 +11,7 @@
 #include "base/mem.h"
 #include "mail/address.h"
 #include "mail/queue_file.h"
+#include "mail/xforward.h"
 #include "mail/queue_record.h"
 #include "mail/xtext.h"
 
@@ -109,6 +110,7 @@ int smtp_session_helo(struct smtp_session *ss, const char *greeting, struct smtp
         if (r.code / 100 == 2) {
             if (esmtp) {
                 ss->features = smtp_ehlo_features(r.lines, smtp_cfg.discard_ehlo, &ss->size_limit);
+                ss->xforward = xforward_features(r.lines);
                 note_auth(ss, r.lines);
             }
             rc = 0;
@@ -492,12 +494,48 @@ static int precheck(struct smtp_session *ss, const struct smtp_message *m,
     return stop;
 }
 
+/* smtp_send_xforward_command: the original client and queue ID, before MAIL, to a server that
+ * offers XFORWARD (a content filter's re-injection smtpd). A refusal only loses the logging
+ * information: it is logged and the delivery goes on. -1 when the connection broke. */
+static int send_xforward(struct txn *x)
+{
+    struct smtp_session *ss = x->ss;
+    const struct queue_envelope *env = x->m->env;
+    if (!smtp_cfg.send_xforward || !ss->xforward || env == NULL)
+        return 0;
+    const char *ctx = queue_envelope_attr(env, "rewrite_context");
+    struct xforward_attrs a = {
+        .name = queue_envelope_attr(env, "client_name"),
+        .addr = queue_envelope_attr(env, "client_address"),
+        .port = queue_envelope_attr(env, "client_port"),
+        .proto = queue_envelope_attr(env, "client_protocol"),
+        .helo = queue_envelope_attr(env, "client_helo"),
+        .ident = x->m->rq->queue_id,
+        .source = ctx && strcmp(ctx, "local") == 0 ? "LOCAL" : "REMOTE",
+    };
+    struct argv *cmds = argv_new();
+    xforward_cmds(ss->xforward, &a, cmds);
+    int rc = 0;
+    for (size_t i = 0; i < cmds->n && rc == 0; i++) {
+        smtp_chat_send(ss, smtp_cfg.xforward_timeout, cmds->v[i]);
+        if (smtp_chat_read(ss, smtp_cfg.xforward_timeout, "sending XFORWARD", &x->r, x->f) < 0)
+            rc = -1;
+        else if (x->r.code / 100 != 2)
+            msg_warn("%s: host %s[%s] refused XFORWARD: %s", x->m->rq->queue_id, ss->host, ss->addr,
+                     x->r.text.data);
+    }
+    argv_free(cmds);
+    return rc;
+}
+
 static void transaction(struct txn *x)
 {
     struct smtp_session *ss = x->ss;
     const struct smtp_message *m = x->m;
     int pipelined = (ss->features & SMTP_FEAT_PIPELINING) != 0;
     struct str cmd = STR_INIT;
+    if (send_xforward(x) < 0)
+        goto io;
     mail_command(ss, m, &cmd);
     smtp_chat_send(ss, smtp_cfg.mail_timeout, cmd.data);
     if (!pipelined && read_mail(x) < 0)

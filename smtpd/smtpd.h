@@ -53,6 +53,7 @@ void smtpd_conf_load(void);
 enum {
     CNT_HELO,
     CNT_EHLO,
+    CNT_XFORWARD,
     CNT_STARTTLS,
     CNT_AUTH,
     CNT_MAIL,
@@ -119,6 +120,9 @@ struct smtpd_state {
     int milter_discard;      /* a filter asked to discard the message */
     struct str milter_scratch;
     struct str milter_connect_reply, milter_helo_reply; /* refusals kept for MAIL FROM */
+    /* XFORWARD (smtpd_xforward.c): forwarded attributes for the next transaction */
+    struct str xf[7]; /* by XF_* bit position: NAME ADDR PORT PROTO HELO IDENT SOURCE */
+    int xf_mask;
 };
 
 /* ---- replies and logging (smtpd_reply.c) ---- */
@@ -177,6 +181,15 @@ size_t smtpd_milter_fds(struct smtpd_state *st, int *fds, size_t max);
 void smtpd_milter_export(struct smtpd_state *st, struct str *out);
 /* Session end (QUIT to the filters). */
 void smtpd_milter_end(struct smtpd_state *st);
+
+/* ---- XFORWARD (smtpd_xforward.c) ---- */
+int smtpd_cmd_xforward(struct smtpd_state *st, const char *args);
+/* The client is in smtpd_authorized_xforward_hosts (EHLO then announces XFORWARD). */
+int smtpd_xforward_allowed(struct smtpd_state *st);
+/* ", orig_queue_id=X, orig_client=name[addr]" for the client= line, when forwarded. */
+void smtpd_xforward_log(const struct smtpd_state *st, struct str *line);
+/* The transaction is over: the forwarded attributes are forgotten. */
+void smtpd_xforward_reset(struct smtpd_state *st);
 
 /* ---- TLS (smtpd_tls.c) ---- */
 /* Process set-up from the smtpd_tls_* parameters (pre_init: keys are read while privileged).

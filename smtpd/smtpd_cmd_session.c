@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "mail/flush_client.h"
+#include "mail/xforward.h"
 #include "base/mem.h"
 #include "mail/address.h"
 
@@ -121,6 +122,8 @@ int smtpd_cmd_ehlo(struct smtpd_state *st, const char *args)
         }
         argv_add(kw, plain[i]);
     }
+    if (smtpd_ehlo_enabled("xforward") && smtpd_xforward_allowed(st))
+        argv_add(kw, XFORWARD_EHLO);
     if (kw->n == 0) {
         smtpd_reply(st, "250 %s", smtpd_conf.myhostname);
     } else {

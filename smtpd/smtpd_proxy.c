@@ -179,8 +179,7 @@ static const char *reason(const struct str *why)
     return colon && colon[1] == ' ' ? colon + 2 : text;
 }
 
-static void client_attrs(const struct smtpd_state *st, struct smtpd_proxy_client *c,
-                         struct str *addr)
+static void client_attrs(const struct smtpd_state *st, struct xforward_attrs *c, struct str *addr)
 {
     memset(c, 0, sizeof(*c));
     c->name = st->name && strcmp(st->name, "unknown") != 0 ? st->name : NULL;
@@ -197,14 +196,14 @@ static void client_attrs(const struct smtpd_state *st, struct smtpd_proxy_client
 
 static int send_xforward(struct smtpd_state *st, struct smtpd_proxy *p)
 {
-    unsigned features = smtpd_proxy_xforward_features(p->reply.lines);
+    unsigned features = xforward_features(p->reply.lines);
     if (!features)
         return 0;
-    struct smtpd_proxy_client c;
+    struct xforward_attrs c;
     struct str addr = STR_INIT;
     struct argv *cmds = argv_new();
     client_attrs(st, &c, &addr);
-    smtpd_proxy_xforward_cmds(features, &c, cmds);
+    xforward_cmds(features, &c, cmds);
     int rc = 0;
     for (size_t i = 0; i < cmds->n && rc == 0; i++)
         rc = exchange(p, cmds->v[i], cmds->v[i], PROXY_WANT_OK);

@@ -11,6 +11,7 @@
 #include "base/argv.h"
 #include "base/str.h"
 #include "mail/smtp_proto.h"
+#include "mail/xforward.h"
 
 struct smtpd_state;
 struct smtpd_rcpt_params;
@@ -55,24 +56,6 @@ void smtpd_proxy_client_lines(const struct smtp_reply *r, size_t limit, struct a
 void smtpd_proxy_mail_cmd(const char *sender, long long size, int body_8bit, int smtputf8,
                           const char *ret, const char *envid, struct str *out);
 void smtpd_proxy_rcpt_cmd(const char *rcpt, int notify, const char *orcpt, struct str *out);
-/* XFORWARD attributes the filter offers (from its EHLO reply lines, as smtp_reply lines). */
-enum {
-    XF_NAME = 1 << 0,
-    XF_ADDR = 1 << 1,
-    XF_PORT = 1 << 2,
-    XF_PROTO = 1 << 3,
-    XF_HELO = 1 << 4,
-    XF_IDENT = 1 << 5,
-    XF_SOURCE = 1 << 6,
-};
-unsigned smtpd_proxy_xforward_features(const struct argv *ehlo_lines);
-/* The XFORWARD commands for the offered attributes; a NULL value is sent as [UNAVAILABLE];
- * every command stays within the 512-byte SMTP command limit. */
-struct smtpd_proxy_client {
-    const char *name, *addr, *port, *proto, *helo, *ident, *source;
-};
-void smtpd_proxy_xforward_cmds(unsigned features, const struct smtpd_proxy_client *c,
-                               struct argv *out);
 /* One queue-file-style content piece in DATA form (CRLF, dot-stuffing): the assembler's emit. */
 void smtpd_proxy_encode(struct smtp_text_state *ts, struct str *out, int type, const char *data,
                         size_t len);

@@ -148,22 +148,22 @@ static void test_xforward(void **state)
     argv_add(ehlo, "filter.test");
     argv_add(ehlo, "PIPELINING");
     argv_add(ehlo, "XFORWARD NAME ADDR proto HELO SOURCE BOGUS");
-    unsigned f = smtpd_proxy_xforward_features(ehlo);
+    unsigned f = xforward_features(ehlo);
     assert_int_equal(f, XF_NAME | XF_ADDR | XF_PROTO | XF_HELO | XF_SOURCE);
     argv_clear(ehlo);
     argv_add(ehlo, "filter.test");
     argv_add(ehlo, "XFORWARDX NAME");
-    assert_int_equal(smtpd_proxy_xforward_features(ehlo), 0);
+    assert_int_equal(xforward_features(ehlo), 0);
     argv_free(ehlo);
 
     struct argv *out = argv_new();
-    struct smtpd_proxy_client c = {.name = NULL,
-                                   .addr = "IPv6:2001:db8::1",
-                                   .port = "2525",
-                                   .proto = "ESMTP",
-                                   .helo = "evil helo=x+y",
-                                   .source = "REMOTE"};
-    smtpd_proxy_xforward_cmds(f | XF_PORT | XF_IDENT, &c, out);
+    struct xforward_attrs c = {.name = NULL,
+                               .addr = "IPv6:2001:db8::1",
+                               .port = "2525",
+                               .proto = "ESMTP",
+                               .helo = "evil helo=x+y",
+                               .source = "REMOTE"};
+    xforward_cmds(f | XF_PORT | XF_IDENT, &c, out);
     assert_int_equal(out->n, 1);
     assert_string_equal(out->v[0], "XFORWARD NAME=[UNAVAILABLE] ADDR=IPv6:2001:db8::1 PORT=2525 "
                                    "PROTO=ESMTP HELO=evil+20helo+3Dx+2By IDENT=[UNAVAILABLE] "
@@ -178,7 +178,7 @@ static void test_xforward(void **state)
     c.helo = helo;
     c.name = name;
     argv_clear(out);
-    smtpd_proxy_xforward_cmds(f, &c, out);
+    xforward_cmds(f, &c, out);
     assert_true(out->n >= 2);
     for (size_t i = 0; i < out->n; i++) {
         assert_true(strlen(out->v[i]) <= 510);
@@ -191,7 +191,7 @@ static void test_xforward(void **state)
     huge[sizeof(huge) - 1] = 0;
     c.helo = huge;
     argv_clear(out);
-    smtpd_proxy_xforward_cmds(XF_HELO, &c, out);
+    xforward_cmds(XF_HELO, &c, out);
     assert_string_equal(out->v[0], "XFORWARD HELO=[UNAVAILABLE]");
     argv_free(out);
 }

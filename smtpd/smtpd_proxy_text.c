@@ -106,68 +106,6 @@ void smtpd_proxy_rcpt_cmd(const char *rcpt, int notify, const char *orcpt, struc
     }
 }
 
-static const struct {
-    const char *name;
-    unsigned bit;
-} xf_names[] = {
-    {"NAME", XF_NAME}, {"ADDR", XF_ADDR},   {"PORT", XF_PORT},     {"PROTO", XF_PROTO},
-    {"HELO", XF_HELO}, {"IDENT", XF_IDENT}, {"SOURCE", XF_SOURCE},
-};
-#define XF_COUNT (sizeof(xf_names) / sizeof(xf_names[0]))
-
-unsigned smtpd_proxy_xforward_features(const struct argv *ehlo_lines)
-{
-    unsigned mask = 0;
-    for (size_t i = 1; ehlo_lines && i < ehlo_lines->n; i++) {
-        struct argv *w = argv_split(ehlo_lines->v[i], " \t");
-        if (w->n > 0 && strcasecmp(w->v[0], "XFORWARD") == 0)
-            for (size_t k = 1; k < w->n; k++)
-                for (size_t j = 0; j < XF_COUNT; j++)
-                    if (strcasecmp(w->v[k], xf_names[j].name) == 0)
-                        mask |= xf_names[j].bit;
-        argv_free(w);
-    }
-    return mask;
-}
-
-/* 512 bytes per command line, less "XFORWARD" and CRLF. */
-#define XF_PAYLOAD (512 - sizeof("XFORWARD\r\n") + 1)
-
-static void xforward_flush(struct str *attrs, struct argv *out)
-{
-    struct str cmd = STR_INIT;
-    if (attrs->len == 0)
-        return;
-    str_set(&cmd, "XFORWARD");
-    str_appendn(&cmd, attrs->data, attrs->len);
-    argv_add(out, str_cstr(&cmd));
-    str_release(&cmd);
-    str_clear(attrs);
-}
-
-void smtpd_proxy_xforward_cmds(unsigned features, const struct smtpd_proxy_client *c,
-                               struct argv *out)
-{
-    const char *values[XF_COUNT] = {c->name, c->addr,  c->port,  c->proto,
-                                    c->helo, c->ident, c->source};
-    struct str attrs = STR_INIT, one = STR_INIT;
-    for (size_t j = 0; j < XF_COUNT; j++) {
-        if (!(features & xf_names[j].bit))
-            continue;
-        const char *v = values[j] && *values[j] ? values[j] : "[UNAVAILABLE]";
-        str_setf(&one, " %s=", xf_names[j].name);
-        xtext_encode(v, strlen(v), &one);
-        if (one.len > XF_PAYLOAD) /* an absurd value: say it is unknown rather than break */
-            str_setf(&one, " %s=[UNAVAILABLE]", xf_names[j].name);
-        if (attrs.len + one.len > XF_PAYLOAD)
-            xforward_flush(&attrs, out);
-        str_appendn(&attrs, one.data, one.len);
-    }
-    xforward_flush(&attrs, out);
-    str_release(&attrs);
-    str_release(&one);
-}
-
 void smtpd_proxy_encode(struct smtp_text_state *ts, struct str *out, int type, const char *data,
                         size_t len)
 {

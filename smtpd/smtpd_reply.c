@@ -85,9 +85,9 @@ void smtpd_log_action(struct smtpd_state *st, const char *action, const char *st
     str_release(&m);
 }
 
-static const char *const count_names[CNT_MAX] = {"helo", "ehlo", "starttls", "auth", "mail",
-                                                 "rcpt", "data", "bdat",     "rset", "noop",
-                                                 "vrfy", "etrn", "quit",     "help", "unknown"};
+static const char *const count_names[CNT_MAX] = {
+    "helo", "ehlo", "xforward", "starttls", "auth", "mail", "rcpt", "data",
+    "bdat", "rset", "noop",     "vrfy",     "etrn", "quit", "help", "unknown"};
 
 void smtpd_format_counts(const struct smtpd_state *st, struct str *out)
 {

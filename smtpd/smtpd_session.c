@@ -42,6 +42,7 @@ static const struct smtpd_cmd commands[] = {
     {"ETRN", smtpd_cmd_etrn, CNT_ETRN, F_JUNK},
     {"QUIT", smtpd_cmd_quit, CNT_QUIT, F_PRE_TLS},
     {"HELP", smtpd_cmd_help, CNT_HELP, F_JUNK},
+    {"XFORWARD", smtpd_cmd_xforward, CNT_XFORWARD, 0},
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -267,6 +268,7 @@ static void session_free(struct smtpd_state *st)
 {
     smtpd_txn_reset(st);
     smtpd_milter_end(st);
+    smtpd_xforward_reset(st);
     smtpd_sasl_reset(st);
     smtpd_check_ctx_release(&st->ctx);
     free(st->name);

@@ -83,6 +83,7 @@ static void log_client(struct smtpd_state *st)
         str_append(&m, ", sasl_sender=");
         smtpd_sanitize(st->sasl_sender, strlen(st->sasl_sender), &m);
     }
+    smtpd_xforward_log(st, &m);
     msg_info("%s", str_cstr(&m));
     str_release(&m);
 }
@@ -288,6 +289,8 @@ int smtpd_txn_finish(struct smtpd_state *st)
 void smtpd_txn_reset(struct smtpd_state *st)
 {
     smtpd_milter_abort(st);
+    if (st->in_mail) /* XFORWARD applies to one transaction */
+        smtpd_xforward_reset(st);
     if (st->cl)
         cleanup_abort(st->cl);
     st->cl = NULL;
