@@ -138,6 +138,9 @@ struct smtp_settings {
     int send_xforward; /* smtp_send_xforward_command */
 };
 extern struct smtp_settings smtp_cfg;
+/* The value of <prefix>_name ("smtp_" or "lmtp_"), else of smtp_name (LMTP lacks a few);
+ * "" when neither is set. */
+const char *smtp_param(const char *name);
 void smtp_settings_load(int lmtp);
 
 /* ---- the session (smtp_session.c) ---- */

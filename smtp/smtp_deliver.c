@@ -22,8 +22,7 @@
 
 struct smtp_settings smtp_cfg;
 
-/* prefix_name, else the smtp_ parameter of that name (LMTP lacks a few). */
-static const char *param(const char *name)
+const char *smtp_param(const char *name)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "%s_%s", smtp_cfg.prefix, name);
@@ -38,21 +37,21 @@ static const char *param(const char *name)
 static long param_time(const char *name)
 {
     long v = 0;
-    config_parse_time(param(name), 's', &v);
+    config_parse_time(smtp_param(name), 's', &v);
     return v;
 }
 
 static int param_bool(const char *name)
 {
     int v = 0;
-    config_parse_bool(param(name), &v);
+    config_parse_bool(smtp_param(name), &v);
     return v;
 }
 
 static long param_int(const char *name)
 {
     long v = 0;
-    config_parse_int(param(name), &v);
+    config_parse_int(smtp_param(name), &v);
     return v;
 }
 
@@ -76,12 +75,12 @@ void smtp_settings_load(int lmtp)
     c->skip_5xx_greeting = param_bool("skip_5xx_greeting");
     c->skip_quit_response = param_bool("skip_quit_response");
     c->line_limit = param_int("line_length_limit");
-    c->helo_name = param(lmtp ? "lhlo_name" : "helo_name");
-    c->discard_ehlo = param(lmtp ? "discard_lhlo_keywords" : "discard_ehlo_keywords");
+    c->helo_name = smtp_param(lmtp ? "lhlo_name" : "helo_name");
+    c->discard_ehlo = smtp_param(lmtp ? "discard_lhlo_keywords" : "discard_ehlo_keywords");
     c->mx_address_limit = param_int("mx_address_limit");
     c->mx_session_limit = param_int("mx_session_limit");
     c->cache_on_demand = param_bool("connection_cache_on_demand");
-    c->cache_destinations = param("connection_cache_destinations");
+    c->cache_destinations = smtp_param("connection_cache_destinations");
     c->cache_time_limit = param_time("connection_cache_time_limit");
     c->reuse_time_limit = param_time("connection_reuse_time_limit");
     c->reuse_count_limit = param_int("connection_reuse_count_limit");
@@ -101,7 +100,7 @@ static struct maps *generic_maps(void)
     static int tried;
     if (!tried) {
         tried = 1;
-        const char *v = param("generic_maps");
+        const char *v = smtp_param("generic_maps");
         if (*v) {
             char name[64];
             snprintf(name, sizeof name, "%s_generic_maps", smtp_cfg.prefix);
@@ -197,7 +196,7 @@ static void try_dest(struct attempt *a, const char *nexthop)
     struct smtp_dest d;
     struct smtp_targets t = {0};
     struct str err = STR_INIT;
-    const char *port = param("tcp_port");
+    const char *port = smtp_param("tcp_port");
     if (smtp_dest_parse(nexthop, smtp_cfg.lmtp, *port ? port : smtp_cfg.prefix, &d, &err) < 0) {
         smtp_fail_set(&a->last, 4, "4.3.5", "%s", err.data);
         str_release(&err);
@@ -340,7 +339,7 @@ void smtp_deliver(const struct deliver_request *rq, struct deliver_reply *rp, vo
             run_session(&a, ss);
         if (pending(&a))
             try_dest(&a, rq->nexthop);
-        struct argv *fb = argv_split(smtp_cfg.lmtp ? "" : param("fallback_relay"), ", \t\r\n");
+        struct argv *fb = argv_split(smtp_cfg.lmtp ? "" : smtp_param("fallback_relay"), ", \t\r\n");
         for (size_t i = 0; i < fb->n && pending(&a) && a.last.status != 5; i++)
             try_dest(&a, fb->v[i]);
         argv_free(fb);

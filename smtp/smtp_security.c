@@ -34,19 +34,6 @@ static struct {
     int note_offer;
 } sec;
 
-/* <prefix>_name, else smtp_name. */
-static const char *param(const char *name)
-{
-    char buf[128];
-    snprintf(buf, sizeof buf, "%s_%s", smtp_cfg.prefix, name);
-    const char *v = config_get(buf);
-    if (!v) {
-        snprintf(buf, sizeof buf, "smtp_%s", name);
-        v = config_get(buf);
-    }
-    return v ? v : "";
-}
-
 static void load(void)
 {
     if (sec.loaded)
@@ -61,7 +48,7 @@ static void load(void)
         snprintf(name, sizeof name, "%s_tls_policy_maps", smtp_cfg.prefix);
         sec.policy = maps_open(name, sec.tp.policy_maps, TABLE_FLAG_FOLD_KEY);
     }
-    const char *pw = param("sasl_password_maps");
+    const char *pw = smtp_param("sasl_password_maps");
     if (smtp_cfg.sasl_enable && *pw) {
         snprintf(name, sizeof name, "%s_sasl_password_maps", smtp_cfg.prefix);
         sec.passwd = maps_open(name, pw, TABLE_FLAG_FOLD_KEY);
@@ -69,7 +56,7 @@ static void load(void)
         msg_warn("%s_sasl_auth_enable is set, but %s_sasl_password_maps is empty", smtp_cfg.prefix,
                  smtp_cfg.prefix);
     int v = 0;
-    config_parse_bool(param("tls_note_starttls_offer"), &v);
+    config_parse_bool(smtp_param("tls_note_starttls_offer"), &v);
     sec.note_offer = v;
 }
 
@@ -357,13 +344,13 @@ static int authenticate(struct smtp_session *ss, const struct smtp_conn *cx, str
         if (colon)
             *colon = 0;
         const struct tls_info *ti = ss->tls ? tls_session_info(ss->tls) : NULL;
-        const char *opts = param(ti && ti->peer_matched ? "sasl_tls_verified_security_options"
-                                 : ti                   ? "sasl_tls_security_options"
-                                                        : "sasl_security_options");
+        const char *opts = smtp_param(ti && ti->peer_matched ? "sasl_tls_verified_security_options"
+                                      : ti                   ? "sasl_tls_security_options"
+                                                             : "sasl_security_options");
         struct sasl_cli_params p = {ss->auth_mechs,
                                     cred.data,
                                     colon ? colon + 1 : "",
-                                    param("sasl_mechanism_filter"),
+                                    smtp_param("sasl_mechanism_filter"),
                                     opts,
                                     "smtp",
                                     ss->host,

@@ -117,17 +117,23 @@ static void send_reply(struct smtpd_state *st, const char *reply)
     argv_free(lines);
 }
 
+/* "milter-reject: STAGE from name[addr]: <first line of the reply>; ..." */
+static void log_reject(struct smtpd_state *st, const char *stage, const char *reply, const char *to)
+{
+    const char *e = strstr(reply, "\r\n");
+    struct str first = STR_INIT;
+    smtpd_sanitize(reply, e ? (size_t)(e - reply) : strlen(reply), &first);
+    smtpd_log_action(st, "milter-reject", stage, first.data, to);
+    str_release(&first);
+}
+
 /* Acts on a stage's verdict; returns 0 to go on, -1 when the reply was sent (refused). */
 static int verdict(struct smtpd_state *st, const char *stage, const char *to,
                    struct milter_verdict *v)
 {
     if (v->action == MILTER_REJECT || v->action == MILTER_TEMPFAIL) {
         const char *r = v->reply.data ? v->reply.data : "";
-        const char *e = strstr(r, "\r\n");
-        struct str first = STR_INIT;
-        smtpd_sanitize(r, e ? (size_t)(e - r) : strlen(r), &first);
-        smtpd_log_action(st, "milter-reject", stage, first.data, to);
-        str_release(&first);
+        log_reject(st, stage, r, to);
         send_reply(st, r);
         if (strncmp(r, "421", 3) == 0)
             st->quit = 1; /* the filter ends the session */
@@ -149,12 +155,8 @@ static int defer_refusal(struct smtpd_state *st, const char *stage, struct milte
     if (strncmp(v->reply.data ? v->reply.data : "", "421", 3) == 0)
         return verdict(st, stage, NULL, v);
     const char *r = v->reply.data ? v->reply.data : "";
-    const char *e = strstr(r, "\r\n");
-    struct str first = STR_INIT;
-    smtpd_sanitize(r, e ? (size_t)(e - r) : strlen(r), &first);
-    smtpd_log_action(st, "milter-reject", stage, first.data, NULL);
+    log_reject(st, stage, r, NULL);
     str_set(keep, r);
-    str_release(&first);
     return 0;
 }
 

@@ -174,10 +174,11 @@ def test_tempfail_at_data_and_unknown_command(inst):
         code, msg = s.docmd("DATA")
         assert (code, msg) == (451, b"4.7.1 Service unavailable - try again later")
         assert s.rset()[0] == 250
-    assert not list((inst.spool / "incoming").rglob("*[!.]*")) or True
     assert "milter-reject: DATA from" in inst.log()
     time.sleep(0.5)
     assert mbox(inst) == ""
+    for q in ("incoming", "active", "deferred"):  # the refused transaction left no queue file
+        assert [p for p in (inst.spool / q).rglob("*") if p.is_file()] == [], q
 
 
 def test_end_of_message_reject_eicar_nothing_queued(inst):
@@ -258,7 +259,7 @@ def test_milter_down_default_action(inst, action):
     if action == "accept":
         wait_for(lambda: "Subject: no filter" in mbox(inst), 20, what="delivery")
     assert re.search(r"warning: milter unix:\S+nothing-here\.sock: .*-- applying default action "
-                     + action, inst.log()) or "applying default action" in inst.log()
+                     + action, inst.log()), inst.log()
 
 
 def test_receive_override_no_milters_on_second_service(inst):

@@ -178,6 +178,10 @@ struct milters *milters_create(const char *list, struct str *err)
     m->body_limit = 64u << 20;
     struct argv *words = argv_new();
     int rc = split_words(list ? list : "", ", \t\r\n", SPLIT_KEEP_BRACES, words, err);
+    if (rc == 0 && words->n > MILTER_HANDOVER_MAX) { /* every one must fit the hand-over */
+        str_setf(err, "more than %d milters", MILTER_HANDOVER_MAX);
+        rc = -1;
+    }
     for (size_t i = 0; rc == 0 && i < words->n; i++)
         rc = add_filter(m, words->v[i], err);
     argv_free(words);
@@ -492,15 +496,12 @@ static int interpret(struct filter *f, const struct event *e, const struct milte
     return 1;
 }
 
-/* Sends one command (with its macros) to one filter and interprets the answer. Returns 1 when
- * the stage is decided (v set), 0 to go on. */
-static int filter_event(struct milters *m, struct filter *f, const struct event *e,
-                        const struct str *cmd, long timeout, struct milter_verdict *v)
+/* One command (with its macros) to one ready filter and its answer: 1 when the stage is
+ * decided (v set), 0 to go on (*skipped set when the filter asked to skip the rest of the
+ * body; skipped may be NULL). A filter that fails gets its default action. */
+static int exchange(struct milters *m, struct filter *f, const struct event *e,
+                    const struct str *cmd, long timeout, struct milter_verdict *v, int *skipped)
 {
-    if (f->state == F_FAILED)
-        return apply_default(f, v);
-    if (f->state != F_READY || f->version < e->min_version || (f->steps & e->skip))
-        return 0;
     struct str pkt = STR_INIT, err = STR_INIT;
     struct milter_reply r = {0};
     if (e->stage >= 0)
@@ -509,6 +510,8 @@ static int filter_event(struct milters *m, struct filter *f, const struct event 
     int rc = send_pkt(f, &pkt, timeout, &err);
     if (rc == 0 && !(f->steps & e->nr)) {
         rc = get_reply(f, timeout, &r, &err);
+        if (rc == SMFIR_SKIP && skipped)
+            *skipped = 1;
         if (rc >= 0)
             rc = interpret(f, e, &r, v, &err);
     }
@@ -518,6 +521,17 @@ static int filter_event(struct milters *m, struct filter *f, const struct event 
     str_release(&pkt);
     str_release(&err);
     return rc;
+}
+
+/* An envelope event to one filter. Returns 1 when the stage is decided (v set), 0 to go on. */
+static int filter_event(struct milters *m, struct filter *f, const struct event *e,
+                        const struct str *cmd, long timeout, struct milter_verdict *v)
+{
+    if (f->state == F_FAILED)
+        return apply_default(f, v);
+    if (f->state != F_READY || f->version < e->min_version || (f->steps & e->skip))
+        return 0;
+    return exchange(m, f, e, cmd, timeout, v, NULL);
 }
 
 static int all_accepted(const struct milters *m)
@@ -666,25 +680,7 @@ static int content_event(struct milters *m, struct filter *f, const struct event
 {
     if ((f->steps & e->skip) || f->state != F_READY)
         return 0;
-    struct str pkt = STR_INIT, err = STR_INIT;
-    struct milter_reply r = {0};
-    if (e->stage >= 0)
-        add_macros(m, f, e->stage, &pkt);
-    str_appendn(&pkt, cmd->data, cmd->len);
-    int rc = send_pkt(f, &pkt, f->content_to, &err);
-    if (rc == 0 && !(f->steps & e->nr)) {
-        rc = get_reply(f, f->content_to, &r, &err);
-        if (rc == SMFIR_SKIP && skipped)
-            *skipped = 1;
-        if (rc >= 0)
-            rc = interpret(f, e, &r, v, &err);
-    }
-    if (rc < 0)
-        rc = filter_fail(f, err.data, v);
-    milter_reply_release(&r);
-    str_release(&pkt);
-    str_release(&err);
-    return rc;
+    return exchange(m, f, e, cmd, f->content_to, v, skipped);
 }
 
 static int send_headers(struct milters *m, struct filter *f, const struct milter_content_ops *ops,

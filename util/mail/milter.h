@@ -96,7 +96,8 @@ struct milter_content_ops {
 struct milters;
 
 /* Parses the list (NULL or "" gives an empty list, which is not an error). NULL with err set
- * when the list or a per-filter setting is malformed. Nothing is connected until the first
+ * when the list or a per-filter setting is malformed, or it names more than
+ * MILTER_HANDOVER_MAX filters. Nothing is connected until the first
  * event (milters_connect). */
 struct milters *milters_create(const char *list, struct str *err);
 /* Sends QUIT to every connected filter and frees everything. NULL is accepted. */

@@ -126,6 +126,23 @@ static void test_malformed(void **state)
     str_release(&err);
 }
 
+static void test_list_fits_the_handover(void **state)
+{
+    (void)state;
+    struct str list = STR_INIT, err = STR_INIT;
+    for (int i = 0; i < MILTER_HANDOVER_MAX; i++)
+        str_appendf(&list, "unix:/tmp/m%d ", i);
+    struct milters *m = milters_create(list.data, &err);
+    assert_non_null(m);
+    assert_int_equal(milters_count(m), MILTER_HANDOVER_MAX);
+    milters_free(m);
+    str_append(&list, "unix:/tmp/one-too-many");
+    assert_null(milters_create(list.data, &err));
+    assert_string_equal(err.data, "more than 32 milters");
+    str_release(&list);
+    str_release(&err);
+}
+
 static void test_unused_slots_closed(void **state)
 {
     (void)state;
@@ -154,6 +171,7 @@ int main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_unused_slots_closed),
+        cmocka_unit_test(test_list_fits_the_handover),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -18,13 +18,12 @@ int queue_move(const struct queue_naming *layout, const char *id, const char *re
     str_setf(&to, "%s/%s", layout->queue_directory, trel.data);
     char *slash = strrchr(to.data, '/');
     *slash = 0;
-    fs_mkdir_p(to.data, 0700, &why);
+    int rc = fs_mkdir_p(to.data, 0700, &why); /* the hashed subdirectory; errno on failure */
     *slash = '/';
-    int rc;
-    if (strcmp(from.data, to.data) == 0) {
+    if (rc == 0 && strcmp(from.data, to.data) == 0) {
         errno = EEXIST;
         rc = -1;
-    } else
+    } else if (rc == 0)
         rc = rename(from.data, to.data);
     int saved = errno;
     str_release(&from);

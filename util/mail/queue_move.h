@@ -6,7 +6,8 @@
 #include "mail/queue_file.h"
 
 /* Renames <queue_directory>/<rel> to its place in to_queue. 0, or -1 with errno set (ENOENT
- * when the file is gone, EEXIST when it is already there). */
+ * when the file is gone, EEXIST when it is already there, else why the destination directory
+ * could not be made or the rename failed). */
 int queue_move(const struct queue_naming *layout, const char *id, const char *rel,
                const char *to_queue);
 
